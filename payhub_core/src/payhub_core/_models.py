@@ -1,0 +1,394 @@
+"""The payment models every adapter and every merchant shares (pydantic v2, frozen).
+
+Construction errors are payhub errors: a bad field raises :class:`InvalidRequest` naming
+the field (never echoing the value, which may be a card number), and a float amount raises
+:class:`FloatAmountError` (a ``TypeError``).
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from payhub_core._errors import FloatAmountError, InvalidRequest, MalformedCallback
+from payhub_core._money import Money
+
+__all__ = [
+    "OPERATIONS",
+    "Callback",
+    "Capabilities",
+    "Card",
+    "Checkout",
+    "Customer",
+    "Invoice",
+    "Netbanking",
+    "Operation",
+    "OtpChallenge",
+    "OtpCode",
+    "PaymentMethod",
+    "PaymentResult",
+    "PaymentStatus",
+    "Redirect",
+    "Upi",
+    "validation_message",
+]
+
+Operation = Literal["initiate", "verify", "capture", "cancel", "refund", "status"]
+OPERATIONS: tuple[Operation, ...] = ("initiate", "verify", "capture", "cancel", "refund", "status")
+
+
+def validation_message(error: ValidationError, *, prefix: str = "") -> tuple[str, str]:
+    """A readable message and the first failing field of a pydantic error, without inputs.
+
+    pydantic's own ``str(error)`` echoes the input value, which may be a secret; this
+    keeps only locations and rule messages.
+    """
+    problems = []
+    first_field = ""
+    for item in error.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in item["loc"]) or "(value)"
+        first_field = first_field or location
+        problems.append(f"{prefix}{location}: {item['msg']}")
+    return "; ".join(problems), f"{prefix}{first_field}"
+
+
+class _Model(BaseModel):
+    """Frozen, strict about unknown fields, and raising payhub errors on bad input."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            message, field = validation_message(error)
+            # A float amount stays a TypeError (the Money contract), wherever it is nested.
+            error_type = (
+                FloatAmountError
+                if any(
+                    isinstance(item.get("ctx", {}).get("error"), FloatAmountError)
+                    for item in error.errors(include_url=False, include_input=False)
+                )
+                else InvalidRequest
+            )
+            raise error_type(
+                f"invalid {type(self).__name__}: {message}", field=field, rule="model"
+            ) from None
+
+
+class PaymentStatus(str, enum.Enum):
+    """Where a payment stands. Only ``PAID`` means the money is the merchant's."""
+
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    CANCELED = "canceled"
+    FAILED = "failed"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _check_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+class Customer(_Model):
+    mobile: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    birth_year: int | None = None
+    ip: str | None = None
+
+    @field_validator("ip")
+    @classmethod
+    def _valid_ip(cls, value: str | None) -> str | None:
+        if value is not None:
+            ipaddress.ip_address(value)
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _plausible_email(cls, value: str | None) -> str | None:
+        if value is not None and ("@" not in value or value.strip() != value):
+            raise ValueError("must look like an email address")
+        return value
+
+
+class Card(_Model):
+    """Card details for server-to-server (seamless) checkout. Needs PCI-DSS scope.
+
+    The number and CVV are secrets: they never show in reprs, logs or errors.
+    """
+
+    kind: Literal["card"] = "card"
+    number: SecretStr
+    cvv: SecretStr
+    expiry_month: Annotated[int, Field(ge=1, le=12)]
+    expiry_year: Annotated[int, Field(ge=2000, le=2200)]
+    holder_name: str | None = None
+
+    @field_validator("number")
+    @classmethod
+    def _digits(cls, value: SecretStr) -> SecretStr:
+        digits = value.get_secret_value().replace(" ", "")
+        if not digits.isdigit() or not 12 <= len(digits) <= 19:
+            raise ValueError("card number must be 12 to 19 digits")
+        return SecretStr(digits)
+
+    @field_validator("cvv")
+    @classmethod
+    def _cvv(cls, value: SecretStr) -> SecretStr:
+        text = value.get_secret_value()
+        if not text.isdigit() or not 3 <= len(text) <= 4:
+            raise ValueError("CVV must be 3 or 4 digits")
+        return value
+
+    @property
+    def last4(self) -> str:
+        return self.number.get_secret_value()[-4:]
+
+
+class Upi(_Model):
+    """UPI: ``collect`` asks the payer's VPA for approval; ``intent`` hands a link to an app."""
+
+    kind: Literal["upi"] = "upi"
+    mode: Literal["collect", "intent"] = "collect"
+    vpa: str | None = None
+
+
+class Netbanking(_Model):
+    kind: Literal["netbanking"] = "netbanking"
+    bank_code: str
+
+
+PaymentMethod = Annotated[Card | Upi | Netbanking, Field(discriminator="kind")]
+
+
+class Invoice(_Model):
+    """What the merchant asks to be paid."""
+
+    number: Annotated[str, Field(min_length=1, max_length=100)]
+    amount: Money
+    return_url: str | None = None
+    callback_url: str | None = None
+    customer: Customer | None = None
+    lang: str | None = None
+    description: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    capture: Literal["automatic", "manual"] = "automatic"
+    payment_method: PaymentMethod | str | None = None
+
+    @field_validator("number")
+    @classmethod
+    def _no_padding(cls, value: str) -> str:
+        if value.strip() != value:
+            raise ValueError("must not start or end with white space")
+        return value
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Money) -> Money:
+        if value.amount <= 0:
+            raise ValueError("must be greater than zero")
+        return value
+
+    @field_validator("return_url", "callback_url")
+    @classmethod
+    def _absolute_urls(cls, value: str | None) -> str | None:
+        return _check_url(value)
+
+
+class Redirect(_Model):
+    """Send the customer's browser to ``url`` (keep it exactly as given: it carries tokens)."""
+
+    url: str
+
+
+class OtpChallenge(_Model):
+    """The gateway sent a one-time code to the customer; ask for it, then ``verify(OtpCode)``."""
+
+    reference: str
+    message: str | None = None
+
+
+class Checkout(_Model):
+    """What ``initiate`` returns: where the payment stands and what the customer does next."""
+
+    gateway: str = ""
+    reference: str
+    action: Redirect | OtpChallenge | None = None
+    status: PaymentStatus = PaymentStatus.PENDING
+    raw: Mapping[str, Any] = Field(default_factory=dict, repr=False)
+
+
+class OtpCode(_Model):
+    """The code the customer typed, for a two-step wallet payment (Sadad, Adfali)."""
+
+    reference: str
+    code: SecretStr
+    invoice: Invoice
+
+
+class PaymentResult(_Model):
+    """A verified statement about a payment, from a callback, a webhook or the gateway's API.
+
+    ``event_id`` is set for webhooks (the delivery id): store it to drop repeated deliveries.
+    """
+
+    gateway: str = ""
+    status: PaymentStatus
+    invoice_number: str | None = None
+    amount: Money | None = None
+    reference: str
+    transaction_id: str | None = None
+    raw: Mapping[str, Any] = Field(default_factory=dict, repr=False)
+    event_id: str | None = None
+    event_type: str | None = None
+    payment_method: str | None = None
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status is PaymentStatus.PAID
+
+
+class Callback(_Model):
+    """An HTTP request from the gateway or the customer's browser, exactly as received.
+
+    ``query`` is the raw query string and ``body`` the raw bytes: signatures are computed
+    over the received order and bytes, so nothing here is re-encoded. Parsed views
+    (:meth:`query_params`, :meth:`form`, :meth:`json`) are computed on demand.
+    """
+
+    _SENSITIVE_HEADERS: ClassVar[frozenset[str]] = frozenset(
+        {"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"}
+    )
+
+    method: str = "GET"
+    query: str = ""
+    headers: Mapping[str, str] = Field(default_factory=dict)
+    body: bytes = b""
+
+    @field_validator("query", mode="before")
+    @classmethod
+    def _query_text(cls, value: object) -> object:
+        if isinstance(value, (bytes, bytearray)):
+            try:
+                value = bytes(value).decode("utf-8")
+            except UnicodeDecodeError:
+                value = bytes(value).decode("latin-1")
+        if isinstance(value, str) and value.startswith("?"):
+            value = value[1:]
+        return value
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _body_bytes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.encode("utf-8")
+        return value
+
+    @field_validator("method")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    def header(self, name: str) -> str | None:
+        """A header's value, found without regard to case."""
+        wanted = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";")[0].strip().lower()
+
+    def query_params(self) -> list[tuple[str, str]]:
+        """The query string as ordered (key, value) pairs: order and repeats kept."""
+        return _parse_pairs(self.query, "query string")
+
+    def form(self) -> list[tuple[str, str]]:
+        """The body as ordered form fields (``application/x-www-form-urlencoded``)."""
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedCallback("the form body is not UTF-8") from None
+        return _parse_pairs(text, "form body")
+
+    def params(self) -> list[tuple[str, str]]:
+        """Query parameters, then form fields when the body is a form: what PHP's $_REQUEST
+        would hold, in received order."""
+        pairs = self.query_params()
+        if self.body and self.content_type in ("", "application/x-www-form-urlencoded"):
+            pairs += self.form()
+        return pairs
+
+    def json(self) -> Any:
+        """The body parsed as JSON, objects as ordered dicts, numbers with a fraction or
+        exponent as ``Decimal`` (never float)."""
+        try:
+            return json.loads(self.body, parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError):
+            raise MalformedCallback("the callback body is not valid JSON") from None
+
+    def __repr_args__(self) -> Any:
+        yield "method", self.method
+        yield "query", self.query
+        yield (
+            "headers",
+            {
+                key: ("**********" if key.lower() in self._SENSITIVE_HEADERS else value)
+                for key, value in self.headers.items()
+            },
+        )
+        yield "body", f"<{len(self.body)} bytes>"
+
+
+def _parse_pairs(text: str, what: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(text, keep_blank_values=True, errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedCallback(f"the {what} is not valid percent-encoded UTF-8") from None
+
+
+class Capabilities(_Model):
+    """What a gateway supports, known without any network call.
+
+    ``amount_decimals`` is the precision the gateway accepts on the wire (Plutu takes two
+    decimals of LYD although LYD has three); ``None`` means the currency's own.
+    ``min_amount``/``max_amount`` apply per currency when given.
+    """
+
+    currencies: frozenset[str]
+    operations: frozenset[Operation]
+    flows: frozenset[str] = frozenset()
+    amount_decimals: int | None = None
+    min_amount: tuple[Money, ...] = ()
+    max_amount: tuple[Money, ...] = ()
+
+    def supports(self, operation: Operation) -> bool:
+        return operation in self.operations

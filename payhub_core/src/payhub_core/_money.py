@@ -1,0 +1,279 @@
+"""Exact money: a Decimal amount in an ISO 4217 currency.
+
+Floats are refused outright (``0.1 + 0.2`` is not money). An amount is stored at the
+currency's minor-unit precision (``Money("5", "LYD")`` is 5.000 LYD), and an amount with
+more decimals than the currency has is refused rather than rounded: rounding is a business
+decision, not the library's.
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+from decimal import Decimal
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from payhub_core._errors import FloatAmountError, InvalidMoney
+from payhub_core._iso4217 import MINOR_UNITS
+
+__all__ = ["Money", "currency_exponent"]
+
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# Enough digits for any real amount; quantize() must not run out of precision.
+_CONTEXT = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.Overflow])
+
+
+def currency_exponent(currency: str) -> int:
+    """Minor-unit digits of an ISO 4217 currency: 2 for USD, 3 for LYD, 0 for JPY."""
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise InvalidMoney(
+            f"unknown currency {currency!r}: not an ISO 4217 code with minor units",
+            field="currency",
+            rule="ISO 4217 alphabetic code",
+        ) from None
+
+
+def _to_decimal(amount: object) -> Decimal:
+    if isinstance(amount, bool):
+        raise FloatAmountError(
+            "a bool is not an amount", field="amount", rule="str, int or Decimal"
+        )
+    if isinstance(amount, float):
+        raise FloatAmountError(
+            "floats cannot represent money exactly: pass the amount as a str or Decimal, "
+            "for example Money('25.50', 'LYD')",
+            field="amount",
+            rule="str, int or Decimal",
+        )
+    if isinstance(amount, Decimal):
+        if not amount.is_finite():
+            raise InvalidMoney("amount must be a finite number", field="amount", rule="finite")
+        return amount
+    if isinstance(amount, int):
+        return Decimal(amount)
+    if isinstance(amount, str):
+        text = amount.strip()
+        if not _PLAIN_NUMBER.fullmatch(text):
+            raise InvalidMoney(
+                "amount text must be a plain decimal number such as '25.50'",
+                field="amount",
+                rule="plain decimal text",
+            )
+        return Decimal(text)
+    raise InvalidMoney(
+        f"amount must be a str, int or Decimal, not {type(amount).__name__}",
+        field="amount",
+        rule="str, int or Decimal",
+    )
+
+
+class Money:
+    """An exact amount of money in one currency.
+
+    >>> Money("25.50", "LYD")
+    Money('25.500', 'LYD')
+    >>> Money.from_minor(2550, "USD").amount
+    Decimal('25.50')
+    """
+
+    __slots__ = ("_amount", "_currency")
+
+    _amount: Decimal
+    _currency: str
+
+    def __init__(self, amount: Decimal | str | int, currency: str) -> None:
+        if not isinstance(currency, str):
+            raise InvalidMoney(
+                "currency must be an ISO 4217 code string", field="currency", rule="str"
+            )
+        code = currency.strip().upper()
+        exponent = currency_exponent(code)
+        value = _to_decimal(amount)
+        try:
+            quantized = value.quantize(Decimal(1).scaleb(-exponent), context=_CONTEXT)
+        except decimal.DecimalException:
+            raise InvalidMoney("amount is too large", field="amount", rule="size") from None
+        if quantized != value:
+            raise InvalidMoney(
+                f"{code} has {exponent} decimal places; {value} has more "
+                "(round it yourself if that is what you mean)",
+                field="amount",
+                rule=f"at most {exponent} decimal places",
+            )
+        # -0.00 and 0.00 are the same money; keep one spelling of zero.
+        object.__setattr__(self, "_amount", quantized if quantized else abs(quantized))
+        object.__setattr__(self, "_currency", code)
+
+    @classmethod
+    def from_minor(cls, units: int, currency: str) -> Money:
+        """Money from an integer count of minor units (cents, dirhams, paise)."""
+        if isinstance(units, bool) or not isinstance(units, int):
+            raise FloatAmountError(
+                "minor units must be an int", field="amount", rule="integer minor units"
+            )
+        code = currency.strip().upper()
+        return cls(Decimal(units).scaleb(-currency_exponent(code)), code)
+
+    @property
+    def amount(self) -> Decimal:
+        return self._amount
+
+    @property
+    def currency(self) -> str:
+        return self._currency
+
+    @property
+    def exponent(self) -> int:
+        """Minor-unit digits of this currency."""
+        return MINOR_UNITS[self._currency]
+
+    @property
+    def minor_units(self) -> int:
+        """The amount as an integer count of minor units: Money('25.50', 'USD') -> 2550."""
+        return int(self._amount.scaleb(self.exponent, context=_CONTEXT))
+
+    def format_amount(self, places: int | None = None) -> str:
+        """The amount as plain text with exactly ``places`` decimals (default: the currency's).
+
+        Refuses (``InvalidMoney``) to drop a non-zero digit: 5.125 LYD cannot go on a wire
+        that takes two decimals. Never uses scientific notation.
+        """
+        places = self.exponent if places is None else places
+        if places < 0:
+            raise ValueError("places must be >= 0")
+        quantized = self._amount.quantize(Decimal(1).scaleb(-places), context=_CONTEXT)
+        if quantized != self._amount:
+            raise InvalidMoney(
+                f"{self} cannot be written with {places} decimal places without rounding",
+                field="amount",
+                rule=f"at most {places} decimal places",
+            )
+        return f"{quantized:f}"
+
+    def _same_currency(self, other: Money, verb: str) -> None:
+        if self._currency != other._currency:
+            raise InvalidMoney(
+                f"cannot {verb} {self} and {other}: different currencies",
+                field="currency",
+                rule="same currency",
+            )
+
+    def __add__(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other, "add")
+        return Money(_CONTEXT.add(self._amount, other._amount), self._currency)
+
+    def __sub__(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other, "subtract")
+        return Money(_CONTEXT.subtract(self._amount, other._amount), self._currency)
+
+    def __mul__(self, factor: object) -> Money:
+        if isinstance(factor, bool) or not isinstance(factor, int):
+            return NotImplemented
+        return Money(_CONTEXT.multiply(self._amount, Decimal(factor)), self._currency)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Money:
+        return Money(-self._amount, self._currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self._amount), self._currency)
+
+    def __bool__(self) -> bool:
+        return bool(self._amount)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self._currency == other._currency and self._amount == other._amount
+
+    def __hash__(self) -> int:
+        return hash((self._amount, self._currency))
+
+    def __lt__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other, "compare")
+        return self._amount < other._amount
+
+    def __le__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other, "compare")
+        return self._amount <= other._amount
+
+    def __gt__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other, "compare")
+        return self._amount > other._amount
+
+    def __ge__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same_currency(other, "compare")
+        return self._amount >= other._amount
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Money is immutable")
+
+    def __reduce__(self) -> tuple[type[Money], tuple[str, str]]:
+        return (Money, (str(self._amount), self._currency))
+
+    def __repr__(self) -> str:
+        return f"Money('{self._amount:f}', '{self._currency}')"
+
+    def __str__(self) -> str:
+        return f"{self._amount:f} {self._currency}"
+
+    # -- pydantic integration: Money is a field type in the models -----------------------
+
+    @classmethod
+    def _validate(cls, value: Any) -> Money:
+        if isinstance(value, Money):
+            return value
+        if isinstance(value, dict) and set(value) == {"amount", "currency"}:
+            return cls(value["amount"], value["currency"])
+        if isinstance(value, float):
+            _to_decimal(value)  # raises FloatAmountError, a TypeError pydantic lets through
+        raise InvalidMoney(
+            "expected Money or {'amount': '<decimal text>', 'currency': '<ISO 4217>'}",
+            field="amount",
+            rule="Money",
+        )
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda money: {"amount": f"{money.amount:f}", "currency": money.currency},
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "object",
+            "title": "Money",
+            "properties": {
+                "amount": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            },
+            "required": ["amount", "currency"],
+            "additionalProperties": False,
+        }

@@ -1,0 +1,145 @@
+"""The sandbox server: every installed emulator on one local port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from payhub_core._errors import ConfigurationError
+from payhub_core.sandbox._emulator import ASGIApp, Emulator
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "SANDBOX_GROUP",
+    "SandboxServer",
+    "build_app",
+    "load_emulators",
+]
+
+SANDBOX_GROUP = "payhub.sandboxes"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8808
+
+
+def load_emulators() -> list[Emulator]:
+    """Every emulator installed under ``payhub.sandboxes``; a broken one is skipped with a
+    warning on the ``payhub`` logger."""
+    import logging
+
+    from stevedore import ExtensionManager
+
+    log = logging.getLogger("payhub")
+
+    def on_failure(_manager: Any, entry_point: Any, error: Exception) -> None:
+        log.warning("sandbox emulator %r failed to load: %s", entry_point.name, error)
+
+    manager = ExtensionManager(SANDBOX_GROUP, on_load_failure_callback=on_failure)
+    emulators = []
+    for extension in sorted(manager.extensions, key=lambda ext: ext.name):
+        if isinstance(extension.plugin, Emulator):
+            emulators.append(extension.plugin)
+        else:
+            log.warning("sandbox entry point %r is not an Emulator", extension.name)
+    return emulators
+
+
+def build_app(emulators: Sequence[Emulator], base_url: str) -> ASGIApp:
+    """One ASGI app mounting each emulator at ``/<name>``; ``GET /`` lists them."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Mount, Route
+
+    base_url = base_url.rstrip("/")
+
+    async def index(_request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "payhub_sandbox": True,
+                "emulators": {
+                    emulator.name: {
+                        "url": f"{base_url}/{emulator.name}",
+                        "info": f"{base_url}/{emulator.name}/_sandbox",
+                        "description": emulator.description,
+                    }
+                    for emulator in emulators
+                },
+            }
+        )
+
+    routes: list[Any] = [Route("/", index)]
+    routes += [
+        Mount(f"/{emulator.name}", app=emulator.create_app(f"{base_url}/{emulator.name}"))
+        for emulator in emulators
+    ]
+    app: ASGIApp = Starlette(routes=routes)
+    return app
+
+
+class SandboxServer:
+    """Serve the emulators with uvicorn in a background thread (demo, tests, CLI).
+
+    ``port=0`` picks a free port. Use as a context manager; ``url`` is where it listens.
+    """
+
+    def __init__(
+        self,
+        emulators: Sequence[Emulator] | None = None,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+    ) -> None:
+        self.emulators = list(load_emulators() if emulators is None else emulators)
+        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._socket.bind((host, port))
+        except OSError as error:
+            self._socket.close()
+            raise ConfigurationError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        bound_port = self._socket.getsockname()[1]
+        shown_host = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown_host}:{bound_port}"
+        self.app = build_app(self.emulators, self.url)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SandboxServer:
+        import uvicorn
+
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise ConfigurationError("the sandbox server did not start")
+            time.sleep(0.01)
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (``payhub sandbox``)."""
+        import uvicorn
+
+        config = uvicorn.Config(self.app, log_level="info", lifespan="off")
+        uvicorn.Server(config).run(sockets=[self._socket])
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

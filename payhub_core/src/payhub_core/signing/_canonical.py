@@ -1,0 +1,84 @@
+"""Canonical strings that gateways sign: whitelists in received order, sorted ``k=v&...``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from typing import TypeVar
+
+from payhub_core._errors import MalformedCallback
+
+__all__ = ["FieldSchema", "select", "sorted_query"]
+
+V = TypeVar("V")
+
+
+def select(pairs: Iterable[tuple[str, V]], allowed: Collection[str]) -> list[tuple[str, V]]:
+    """Keep the pairs whose key is in ``allowed``, in the order received.
+
+    ``allowed`` is a membership test, not an order: this is PHP's ``array_filter`` over the
+    received parameters, as Plutu's SDK does it. A repeated key keeps its first position
+    and its last value, as PHP's ``$_GET`` does.
+    """
+    kept: dict[str, V] = {}
+    for key, value in pairs:
+        if key in allowed:
+            kept[key] = value
+    return list(kept.items())
+
+
+def _java_order(key: str) -> bytes:
+    # Java's String.compareTo orders UTF-16 code units; for keys outside the BMP that
+    # differs from Python's code-point order.
+    return key.encode("utf-16-be")
+
+
+def sorted_query(params: Mapping[str, str], *, exclude: Collection[str] = ()) -> str:
+    """``k1=v1&k2=v2...`` sorted by key (as Java's TreeMap does), values raw, not encoded.
+
+    Not injective by itself: ``{"a": "1&b=2"}`` and ``{"a": "1", "b": "2"}`` give the same
+    string. Verify through a :class:`FieldSchema` to rule that out.
+    """
+    return "&".join(
+        f"{key}={params[key]}" for key in sorted(params, key=_java_order) if key not in exclude
+    )
+
+
+class FieldSchema:
+    """The documented fields of a signed message, with a pattern for each value.
+
+    ``select`` keeps only documented fields and refuses values outside their pattern. With
+    every pattern but at most one excluding ``&`` and ``=``, the sorted canonical string of
+    the selected fields is injective: two different field sets never sign the same bytes.
+    """
+
+    def __init__(self, fields: Mapping[str, str | None]) -> None:
+        free = [name for name, pattern in fields.items() if pattern is None]
+        if len(free) > 1:
+            raise ValueError(f"at most one free-text field keeps signing injective: {free}")
+        self._free = set(free)
+        self._patterns = {
+            name: re.compile(pattern) for name, pattern in fields.items() if pattern is not None
+        }
+        for name, compiled in self._patterns.items():
+            if compiled.fullmatch("&") or compiled.fullmatch("="):
+                raise ValueError(f"the pattern of {name!r} must not accept '&' or '='")
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self._patterns) | frozenset(self._free)
+
+    def select(self, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+        """The documented fields among ``pairs``; a documented field given twice, or with a
+        value outside its pattern, raises ``MalformedCallback``."""
+        chosen: dict[str, str] = {}
+        for key, value in pairs:
+            if key not in self.names:
+                continue
+            if key in chosen:
+                raise MalformedCallback(f"field {key!r} is given more than once")
+            pattern = self._patterns.get(key)
+            if pattern is not None and not pattern.fullmatch(value):
+                raise MalformedCallback(f"field {key!r} does not have the documented form")
+            chosen[key] = value
+        return chosen

@@ -1,0 +1,95 @@
+"""Standard Webhooks (https://www.standardwebhooks.com/) signing and verification.
+
+Signed content is ``webhook-id + "." + webhook-timestamp + "." + raw body``; the
+``webhook-signature`` header holds one or more space-separated ``v1,<base64>`` entries
+(several during key rotation). The body must be the raw bytes as received.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from payhub_core._errors import SignatureError
+from payhub_core.signing._hmac import constant_time_equal, hmac_sha256
+
+__all__ = ["WebhookMessage", "sign_webhook", "verify_webhook", "webhook_key"]
+
+DEFAULT_TOLERANCE = 300
+
+
+@dataclass(frozen=True)
+class WebhookMessage:
+    """The verified envelope of a delivery: its id (the same on every retry) and time."""
+
+    id: str
+    timestamp: int
+
+
+def webhook_key(secret: str, *, base64_encoded: bool = False) -> bytes:
+    """The HMAC key for ``secret``: its UTF-8 bytes, or the bytes it encodes in Base64
+    (``whsec_`` prefix allowed) when the provider hands out Base64 secrets."""
+    if not base64_encoded:
+        return secret.encode("utf-8")
+    text = secret.removeprefix("whsec_")
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ValueError("the webhook secret is not valid Base64") from None
+
+
+def _content(msg_id: str, timestamp: str, body: bytes) -> bytes:
+    return msg_id.encode("utf-8") + b"." + timestamp.encode("ascii") + b"." + body
+
+
+def sign_webhook(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value (``v1,<base64>``) for one delivery."""
+    digest = hmac_sha256(key, _content(msg_id, str(timestamp), body))
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    raise SignatureError(f"the {name} header is missing")
+
+
+def verify_webhook(
+    key: bytes,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    tolerance: int | None = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> WebhookMessage:
+    """Check a delivery's signature and age; return its id and timestamp.
+
+    Raises ``SignatureError`` for a missing header, a timestamp further than ``tolerance``
+    seconds from ``now`` (``None`` turns the check off), or no matching ``v1`` signature.
+    """
+    msg_id = _header(headers, "webhook-id")
+    stamp = _header(headers, "webhook-timestamp").strip()
+    signatures = _header(headers, "webhook-signature")
+    if not stamp.isdigit() or not stamp.isascii():
+        raise SignatureError("the webhook-timestamp header is not a unix timestamp")
+    timestamp = int(stamp)
+    if tolerance is not None:
+        current = time.time() if now is None else now
+        if abs(current - timestamp) > tolerance:
+            raise SignatureError(
+                f"the webhook timestamp is more than {tolerance} s from now (replayed or "
+                "clock skew)"
+            )
+    expected = sign_webhook(key, msg_id, timestamp, body).removeprefix("v1,")
+    matched = False
+    for entry in signatures.split():
+        version, _, value = entry.partition(",")
+        if version == "v1" and constant_time_equal(expected, value):
+            matched = True  # keep going: the time taken must not tell which entry matched
+    if not matched:
+        raise SignatureError("no webhook signature matches")
+    return WebhookMessage(id=msg_id, timestamp=timestamp)
