@@ -1,0 +1,31 @@
+"""End-to-end fixtures: the real sandbox server on 127.0.0.1 with every installed emulator
+and the demo merchant, shared by the whole session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from payhub_core.demo import DemoEnvironment
+from payhub_core.sandbox import DemoCase, load_emulators
+
+
+def case_ids() -> list[str]:
+    """Stable ids for every demo case of every installed emulator (known at collection)."""
+    ids = []
+    for emulator in load_emulators():
+        for index, case in enumerate(emulator.demo_cases("http://127.0.0.1:1/" + emulator.name)):
+            ids.append(f"{case.adapter.replace('.', '-')}-{index + 1}")
+    return ids
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[DemoEnvironment]:
+    with DemoEnvironment() as env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+def cases(sandbox: DemoEnvironment) -> dict[str, DemoCase]:
+    return dict(sandbox.cases())
