@@ -5,12 +5,11 @@ and ``AsyncHub``: initiate, the customer's approval, the signed arrival, verify 
 from __future__ import annotations
 
 import pytest
+from e2e_cases import case_ids
 
 from payhub_core import AsyncHub, Hub
 from payhub_core.demo import DemoEnvironment, run_case, run_case_async
 from payhub_core.sandbox import DemoCase
-
-from .conftest import case_ids
 
 CASES = case_ids()
 
@@ -29,7 +28,9 @@ def test_every_installed_adapter_has_a_demo_case() -> None:
 
 
 @pytest.mark.parametrize("alias", CASES)
-def test_life_cycle_through_hub(sandbox: DemoEnvironment, cases: dict[str, DemoCase], alias: str) -> None:
+def test_life_cycle_through_hub(
+    sandbox: DemoEnvironment, cases: dict[str, DemoCase], alias: str
+) -> None:
     case = cases[alias]
     with Hub(sandbox.hub_config([(alias, case)])) as hub:
         result = run_case(sandbox, hub, alias, case)
@@ -38,9 +39,7 @@ def test_life_cycle_through_hub(sandbox: DemoEnvironment, cases: dict[str, DemoC
     assert names[0] == "initiate"
     assert "verify" in names
     assert names[len(names) - len(case.after_verify) :] == list(case.after_verify)
-    assert result.status == (
-        result.steps[-1].detail if case.after_verify else case.expected_status
-    )
+    assert result.status == (result.steps[-1].detail if case.after_verify else case.expected_status)
 
 
 @pytest.mark.anyio

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from e2e_cases import case_ids
 
 from payhub_core import Hub, PaymentStatus, Redirect, VerificationError
 from payhub_core.demo import DemoEnvironment, ScriptedBrowser
 from payhub_core.sandbox import DemoCase
-
-from .conftest import case_ids
 
 CASES = case_ids()
 

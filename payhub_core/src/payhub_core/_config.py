@@ -108,15 +108,36 @@ class HubConfig:
         data: dict[str, Any] = {}
         if env.get("PAYHUB_CONFIG"):
             data = _read_toml(Path(env["PAYHUB_CONFIG"]))
-        gateways: dict[str, dict[str, Any]] = {
-            alias: dict(table) for alias, table in dict(data.get("gateways", {})).items()
-        }
-        by_env_name = {alias.upper().replace("-", "_"): alias for alias in gateways}
+        tables = data.get("gateways", {})
+        if not isinstance(tables, Mapping):
+            raise ConfigurationError(
+                "the configuration's 'gateways' must be a table of [gateways.<alias>] tables"
+            )
+        gateways: dict[str, dict[str, Any]] = {}
+        for alias, table in tables.items():
+            if not isinstance(table, Mapping):
+                raise ConfigurationError(
+                    f"gateway {alias!r}: its configuration must be a table", gateway=str(alias)
+                )
+            gateways[alias] = dict(table)
+        by_env_name: dict[str, str] = {}
+        ambiguous: dict[str, list[str]] = {}
+        for alias in gateways:
+            env_name = str(alias).upper().replace("-", "_")
+            if env_name in by_env_name:
+                ambiguous.setdefault(env_name, [by_env_name[env_name]]).append(alias)
+            by_env_name[env_name] = alias
         for name, value in sorted(env.items()):
             match = _ENV_SETTING.fullmatch(name)
             if match is None:
                 continue
             env_alias, env_field = match.groups()
+            if env_alias in ambiguous:
+                raise ConfigurationError(
+                    f"environment variable {name} could mean gateway "
+                    + " or ".join(repr(alias) for alias in ambiguous[env_alias])
+                    + "; rename one of them"
+                )
             alias = by_env_name.setdefault(env_alias, env_alias.lower())
             gateways.setdefault(alias, {})[env_field.lower()] = value
         if env.get("PAYHUB_DEFAULT"):

@@ -73,7 +73,11 @@ class FlowStepper:
             step.extensions.setdefault("timeout", self._context.timeout.as_dict())
             return step
         if isinstance(step, Acquire):
-            self.held.append(step.key)
+            if step.key in self.held:
+                raise AdapterError(
+                    f"the flow acquires lock {step.key!r} it already holds (locks are not "
+                    "re-entrant)"
+                )
             return step
         if isinstance(step, Release):
             if step.key not in self.held:
@@ -83,6 +87,10 @@ class FlowStepper:
         raise AdapterError(
             f"a flow may yield httpx.Request, Acquire or Release, not {type(step).__name__}"
         )
+
+    def acquired(self, key: str) -> None:
+        """The driver holds lock ``key`` for this flow now (it releases it at the end)."""
+        self.held.append(key)
 
     def close(self) -> None:
         self._flow.close()
@@ -181,6 +189,7 @@ class SyncDriver:
                         error = exc
                 elif isinstance(step, Acquire):
                     self._locks.get(f"{context.gateway}:{step.key}").acquire()
+                    stepper.acquired(step.key)
                 else:
                     self._locks.get(f"{context.gateway}:{step.key}").release()
             return stepper.result
@@ -238,6 +247,7 @@ class AsyncDriver:
                         error = exc
                 elif isinstance(step, Acquire):
                     await self._locks.get(f"{context.gateway}:{step.key}").acquire()
+                    stepper.acquired(step.key)
                 else:
                     self._locks.get(f"{context.gateway}:{step.key}").release()
             return stepper.result

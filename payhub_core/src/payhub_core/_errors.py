@@ -74,10 +74,15 @@ class PayhubError(Exception):
         return self
 
     def scrub(self, secrets: Iterable[str]) -> PayhubError:
-        """Remove any secret value that found its way into the message (defence in depth)."""
-        for secret in secrets:
-            if secret and secret in self.message:
-                self.message = self.message.replace(secret, "**********")
+        """Remove any secret value that found its way into the message or any other text
+        the error carries, such as a gateway's own message (defence in depth)."""
+        # Longest first: a secret that contains a shorter one is masked whole.
+        ordered = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+        for name, value in list(vars(self).items()):
+            if isinstance(value, str):
+                for secret in ordered:
+                    value = value.replace(secret, "**********")
+                setattr(self, name, value)
         self.args = (self.message,)
         return self
 

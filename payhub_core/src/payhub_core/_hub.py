@@ -8,20 +8,21 @@ returns, checks what comes back, and translates every failure into a ``PayhubErr
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 import pluggy
 from pydantic import BaseModel, ValidationError
 
-from payhub_core import hookspecs
+from payhub_core import _registry, hookspecs
 from payhub_core._config import GatewayConfig, HubConfig
 from payhub_core._driver import AsyncDriver, RequestContext, SyncDriver
 from payhub_core._errors import (
@@ -44,7 +45,7 @@ from payhub_core._models import (
 )
 from payhub_core._money import Money
 from payhub_core._policy import RetryPolicy
-from payhub_core._registry import implemented_operations, load_adapter
+from payhub_core._registry import check_adapter_class, implemented_operations
 from payhub_core._settings import secret_values
 
 __all__ = ["AsyncHub", "Hub"]
@@ -57,6 +58,7 @@ H = TypeVar("H", bound="_HubBase")
 # Statuses that say money moved or is held: only these are checked against `expected`'s
 # amount, because a refund or failure event legitimately carries another amount.
 _MONEY_STATUSES = (PaymentStatus.PAID, PaymentStatus.AUTHORIZED)
+_MAX_RETRIES = 10  # GatewaySettings' own upper bound
 
 
 @dataclass(frozen=True)
@@ -69,44 +71,48 @@ class _Gateway:
     capabilities: Capabilities
     timeout: httpx.Timeout
     policy: RetryPolicy
-    secrets: tuple[str, ...]
+    secrets: tuple[str, ...] = field(repr=False)  # raw values, for redaction only
 
 
-def _build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> _Gateway:
-    alias, name = config.alias, config.adapter
-    try:
-        cls = load_adapter(name)
-    except PayhubError as error:
-        raise error.with_context(gateway=alias)
-    try:
-        settings = cls.Settings.model_validate(dict(config.settings))
-    except ValidationError as error:
-        message, _ = validation_message(error)
-        raise ConfigurationError(
-            f"gateway {alias!r} ({name}): invalid settings: {message}", gateway=alias
-        ) from None
-    try:
-        adapter = cls(settings)
-    except PayhubError as error:
-        raise error.with_context(gateway=alias)
-    except Exception as error:
-        raise ConfigurationError(
-            f"gateway {alias!r}: adapter {name!r} failed to start ({type(error).__name__})",
-            gateway=alias,
-        ) from error
-
+def _register(
+    alias: str, name: str, adapter: object, plugins: Iterable[object]
+) -> tuple[Any, Capabilities]:
+    """Register ``adapter`` and the cross-cutting ``plugins`` with a plugin manager of their
+    own; check that they fit the hooks. Returns the hook relay and the capabilities."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     try:
         manager.register(adapter, name=f"adapter:{alias}")
-        for plugin in plugins:
-            manager.register(plugin)
         manager.check_pending()
     except pluggy.PluginValidationError as error:
         raise ConfigurationError(
             f"gateway {alias!r}: adapter {name!r} does not fit the payhub hooks: {error}",
             gateway=alias,
         ) from error
+    for plugin in plugins:
+        what = f"plugin {type(plugin).__qualname__}"
+        if manager.is_registered(plugin):
+            raise ConfigurationError(f"{what} is given more than once", gateway=alias)
+        try:
+            manager.register(plugin)
+            manager.check_pending()
+        except pluggy.PluginValidationError as error:
+            raise ConfigurationError(
+                f"gateway {alias!r}: {what} does not fit the payhub hooks: {error}",
+                gateway=alias,
+            ) from error
+    for caller in manager.get_hookcallers(adapter) or []:
+        for impl in caller.get_hookimpls():
+            if impl.plugin is adapter and (
+                inspect.iscoroutinefunction(impl.function)
+                or inspect.isasyncgenfunction(impl.function)
+            ):
+                raise ConfigurationError(
+                    f"gateway {alias!r}: adapter {name!r} implements {caller.name} as an "
+                    "async function; hooks must return a result or a flow (a plain "
+                    "generator): the hub does the I/O",
+                    gateway=alias,
+                )
 
     registered = frozenset(
         caller.name.removeprefix("payhub_") for caller in manager.get_hookcallers(adapter) or []
@@ -136,21 +142,56 @@ def _build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> _Gateway
             gateway=alias,
         )
 
+    return manager.hook, capabilities
+
+
+def _build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> _Gateway:
+    alias, name = config.alias, config.adapter
+    try:
+        # Looked up through the module so that tests (and tools) can swap the registry.
+        cls: Any = check_adapter_class(name, _registry.load_adapter(name))
+    except PayhubError as error:
+        raise error.with_context(gateway=alias)
+    try:
+        settings = cls.Settings.model_validate(dict(config.settings))
+    except ValidationError as error:
+        message, _ = validation_message(error)
+        raise ConfigurationError(
+            f"gateway {alias!r} ({name}): invalid settings: {message}", gateway=alias
+        ) from None
+    secrets = tuple(secret_values(settings))
+    try:
+        adapter = cls(settings)
+    except PayhubError as error:
+        raise error.with_context(gateway=alias).scrub(secrets)
+    except Exception as error:
+        raise ConfigurationError(
+            f"gateway {alias!r}: adapter {name!r} failed to start ({type(error).__name__})",
+            gateway=alias,
+        ) from error
+
+    try:
+        hooks, capabilities = _register(alias, name, adapter, plugins)
+    except PayhubError as error:
+        # pluggy's messages show the adapter's repr, which may hold what it was given
+        raise error.scrub(secrets)
+
     timeout_seconds = float(getattr(settings, "timeout", 30.0))
     connect_seconds = float(getattr(settings, "connect_timeout", 10.0))
+    # Settings models that do not extend GatewaySettings are not bounded by it: the
+    # retry budget stays bounded whatever they allow.
+    max_retries = min(max(int(getattr(settings, "max_retries", 2)), 0), _MAX_RETRIES)
+    backoff = max(float(getattr(settings, "retry_backoff", 0.25)), 0.0)
     return _Gateway(
         alias=alias,
         adapter_name=name,
         adapter=adapter,
         settings=settings,
-        hooks=manager.hook,
+        hooks=hooks,
         capabilities=capabilities,
         timeout=httpx.Timeout(timeout_seconds, connect=connect_seconds),
-        policy=RetryPolicy(
-            max_retries=int(getattr(settings, "max_retries", 2)),
-            backoff=float(getattr(settings, "retry_backoff", 0.25)),
-        ),
-        secrets=tuple(secret_values(settings)),
+        policy=RetryPolicy(max_retries=max_retries, backoff=backoff),
+        secrets=secrets,
     )
 
 
@@ -209,6 +250,28 @@ class _Call:
         )
         self.started = time.perf_counter()
 
+    def _log(self, level: int, outcome: str, **fields: Any) -> None:
+        context = self.context
+        elapsed_ms = round((time.perf_counter() - self.started) * 1000, 1)
+        logger.log(
+            level,
+            "gateway=%s operation=%s request_id=%s %s in %.0f ms",
+            context.gateway,
+            context.operation,
+            context.request_id,
+            outcome,
+            elapsed_ms,
+            extra={
+                "payhub": {
+                    "gateway": context.gateway,
+                    "operation": context.operation,
+                    "request_id": context.request_id,
+                    "elapsed_ms": elapsed_ms,
+                    **fields,
+                }
+            },
+        )
+
     @contextmanager
     def errors(self) -> Iterator[None]:
         context = self.context
@@ -220,15 +283,15 @@ class _Call:
                 operation=context.operation,
                 request_id=context.request_id,
             ).scrub(context.secrets)
-            logger.info(
-                "gateway=%s operation=%s request_id=%s failed: %s",
-                context.gateway,
-                context.operation,
-                context.request_id,
-                type(error).__name__,
-            )
+            self._log(logging.INFO, f"failed: {type(error).__name__}", error=type(error).__name__)
             raise
         except Exception as error:
+            self._log(
+                logging.ERROR,
+                f"failed: the adapter raised {type(error).__name__}",
+                error=AdapterError.__name__,
+                cause=type(error).__name__,
+            )
             raise AdapterError(
                 f"adapter {self.gateway.adapter_name!r} failed unexpectedly during "
                 f"{self.operation} ({type(error).__name__}); this is a bug in the adapter",
@@ -252,14 +315,7 @@ class _Call:
         result = result.model_copy(update={"gateway": self.gateway.alias})
         if expected is not None:
             check_expected(result, expected)
-        logger.info(
-            "gateway=%s operation=%s request_id=%s -> %s in %.0f ms",
-            self.context.gateway,
-            self.operation,
-            self.context.request_id,
-            result.status,
-            (time.perf_counter() - self.started) * 1000,
-        )
+        self._log(logging.INFO, f"-> {result.status}", result=result.status.value)
         return result
 
 
@@ -350,6 +406,8 @@ class Hub(_HubBase):
         expected: Invoice | None = None,
         **arguments: Any,
     ) -> Any:
+        if self._client.is_closed:
+            raise ConfigurationError("this Hub is closed; build a new one to go on")
         call = self._call(alias, operation)
         with call.errors():
             outcome = call.hook(**arguments)
@@ -424,6 +482,8 @@ class AsyncHub(_HubBase):
         expected: Invoice | None = None,
         **arguments: Any,
     ) -> Any:
+        if self._client.is_closed:
+            raise ConfigurationError("this AsyncHub is closed; build a new one to go on")
         call = self._call(alias, operation)
         with call.errors():
             outcome = call.hook(**arguments)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
@@ -21,10 +22,13 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
+from pydantic_core import ErrorDetails
+from typing_extensions import Self
 
-from payhub_core._errors import FloatAmountError, InvalidRequest, MalformedCallback
+from payhub_core._errors import FloatAmountError, InvalidMoney, InvalidRequest, MalformedCallback
 from payhub_core._money import Money
 
 __all__ = [
@@ -51,6 +55,32 @@ Operation = Literal["initiate", "verify", "capture", "cancel", "refund", "status
 OPERATIONS: tuple[Operation, ...] = ("initiate", "verify", "capture", "cancel", "refund", "status")
 
 
+def _location(loc: tuple[int | str, ...]) -> str:
+    # pydantic names union members in locations ("tagged-union[Card,Upi]", "str",
+    # "function-plain[_validate()]"); the caller wants the field path.
+    parts = [str(part) for part in loc if not (isinstance(part, str) and ("[" in part or part in _UNION_MEMBERS))]
+    return ".".join(parts)
+
+
+_UNION_MEMBERS = frozenset({"str", "int", "bool", "float", "bytes", "none", "is-instance", "list", "dict"})
+
+
+def _safe_message(item: ErrorDetails) -> str:
+    """pydantic's message for one error, without anything the caller passed in."""
+    context = item.get("ctx") or {}
+    if item["type"] == "union_tag_invalid":
+        # pydantic's own text quotes the tag it found, which is input.
+        return (
+            f"the {context.get('discriminator', 'tag')} must be one of "
+            f"{context.get('expected_tags', 'the documented tags')}"
+        )
+    message = item["msg"]
+    value = item.get("input")
+    if isinstance(value, str) and len(value) >= 8 and value in message:
+        message = message.replace(value, "<value>")
+    return message
+
+
 def validation_message(error: ValidationError, *, prefix: str = "") -> tuple[str, str]:
     """A readable message and the first failing field of a pydantic error, without inputs.
 
@@ -59,15 +89,36 @@ def validation_message(error: ValidationError, *, prefix: str = "") -> tuple[str
     """
     problems = []
     first_field = ""
-    for item in error.errors(include_url=False, include_input=False):
-        location = ".".join(str(part) for part in item["loc"]) or "(value)"
+    for item in error.errors(include_url=False):
+        location = _location(item["loc"]) or "(value)"
         first_field = first_field or location
-        problems.append(f"{prefix}{location}: {item['msg']}")
+        problems.append(f"{prefix}{location}: {_safe_message(item)}")
     return "; ".join(problems), f"{prefix}{first_field}"
 
 
+def _request_error(model: str, error: ValidationError) -> InvalidRequest:
+    message, field = validation_message(error)
+    causes = [
+        (item.get("ctx") or {}).get("error")
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+    # A float amount stays a TypeError (the Money contract), wherever it is nested, and
+    # bad money stays InvalidMoney.
+    error_type: type[InvalidRequest] = InvalidRequest
+    if any(isinstance(cause, FloatAmountError) for cause in causes):
+        error_type = FloatAmountError
+    elif isinstance(causes[0], InvalidMoney):
+        error_type = InvalidMoney
+    return error_type(f"invalid {model}: {message}", field=field, rule="model")
+
+
 class _Model(BaseModel):
-    """Frozen, strict about unknown fields, and raising payhub errors on bad input."""
+    """Frozen, strict about unknown fields, and raising payhub errors on bad input.
+
+    Every way in (``Model(...)``, ``model_validate``, ``model_validate_json``,
+    ``model_validate_strings``) raises :class:`InvalidRequest` naming the field, never a
+    pydantic ``ValidationError`` and never the value.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
@@ -75,19 +126,39 @@ class _Model(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as error:
-            message, field = validation_message(error)
-            # A float amount stays a TypeError (the Money contract), wherever it is nested.
-            error_type = (
-                FloatAmountError
-                if any(
-                    isinstance(item.get("ctx", {}).get("error"), FloatAmountError)
-                    for item in error.errors(include_url=False, include_input=False)
-                )
-                else InvalidRequest
-            )
-            raise error_type(
-                f"invalid {type(self).__name__}: {message}", field=field, rule="model"
-            ) from None
+            raise _request_error(type(self).__name__, error) from None
+
+    # Tell pydantic this __init__ only wraps its own: nested models are then validated by
+    # the core validator (errors keep their full path) instead of through __init__.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        try:
+            return super().model_validate(obj, **options)
+        except ValidationError as error:
+            raise _request_error(cls.__name__, error) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
+        try:
+            return super().model_validate_json(json_data, **options)
+        except ValidationError as error:
+            raise _request_error(cls.__name__, error) from None
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, **options: Any) -> Self:
+        try:
+            return super().model_validate_strings(obj, **options)
+        except ValidationError as error:
+            raise _request_error(cls.__name__, error) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # pydantic's own refusal quotes the value, which may be a secret.
+        raise AttributeError(f"{type(self).__name__} is immutable: {name} cannot be assigned")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: {name} cannot be deleted")
 
 
 class PaymentStatus(str, enum.Enum):
@@ -105,9 +176,16 @@ class PaymentStatus(str, enum.Enum):
         return self.value
 
 
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
 def _check_url(value: str | None) -> str | None:
     if value is None:
         return None
+    # urlsplit() quietly strips or drops white space and control characters; a URL that
+    # holds any is refused rather than sent on as something else.
+    if _BLANK_OR_CONTROL.search(value):
+        raise ValueError("must be an absolute http(s) URL without white space")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute http(s) URL")
@@ -126,7 +204,11 @@ class Customer(_Model):
     @classmethod
     def _valid_ip(cls, value: str | None) -> str | None:
         if value is not None:
-            ipaddress.ip_address(value)
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                # ipaddress' own message quotes the value.
+                raise ValueError("must be an IPv4 or IPv6 address") from None
         return value
 
     @field_validator("email")
@@ -135,6 +217,9 @@ class Customer(_Model):
         if value is not None and ("@" not in value or value.strip() != value):
             raise ValueError("must look like an email address")
         return value
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also takes "١٢٣" and "²"
 
 
 class Card(_Model):
@@ -154,7 +239,7 @@ class Card(_Model):
     @classmethod
     def _digits(cls, value: SecretStr) -> SecretStr:
         digits = value.get_secret_value().replace(" ", "")
-        if not digits.isdigit() or not 12 <= len(digits) <= 19:
+        if not _ASCII_DIGITS.fullmatch(digits) or not 12 <= len(digits) <= 19:
             raise ValueError("card number must be 12 to 19 digits")
         return SecretStr(digits)
 
@@ -162,7 +247,7 @@ class Card(_Model):
     @classmethod
     def _cvv(cls, value: SecretStr) -> SecretStr:
         text = value.get_secret_value()
-        if not text.isdigit() or not 3 <= len(text) <= 4:
+        if not _ASCII_DIGITS.fullmatch(text) or not 3 <= len(text) <= 4:
             raise ValueError("CVV must be 3 or 4 digits")
         return value
 
@@ -280,7 +365,14 @@ class Callback(_Model):
     ``query`` is the raw query string and ``body`` the raw bytes: signatures are computed
     over the received order and bytes, so nothing here is re-encoded. Parsed views
     (:meth:`query_params`, :meth:`form`, :meth:`json`) are computed on demand.
+
+    ``query`` may be given as bytes (Flask's ``request.query_string``) and with a leading
+    ``?``. Bytes that are not UTF-8 (never valid in a URL) are kept as ``%XX`` escapes, so
+    :meth:`query_params` reports them as malformed instead of guessing a character set.
+    In JSON (``model_dump_json``) the body is Base64, so any bytes survive the round trip.
     """
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
     _SENSITIVE_HEADERS: ClassVar[frozenset[str]] = frozenset(
         {"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"}
@@ -295,18 +387,20 @@ class Callback(_Model):
     @classmethod
     def _query_text(cls, value: object) -> object:
         if isinstance(value, (bytes, bytearray)):
+            raw = bytes(value)
             try:
-                value = bytes(value).decode("utf-8")
+                value = raw.decode("utf-8")
             except UnicodeDecodeError:
-                value = bytes(value).decode("latin-1")
-        if isinstance(value, str) and value.startswith("?"):
-            value = value[1:]
+                value = "".join(chr(byte) if byte < 0x80 else f"%{byte:02X}" for byte in raw)
+        if isinstance(value, str):
+            value = value.lstrip("?")  # all of them: validating twice gives the same query
         return value
 
     @field_validator("body", mode="before")
     @classmethod
-    def _body_bytes(cls, value: object) -> object:
-        if isinstance(value, str):
+    def _body_bytes(cls, value: object, info: ValidationInfo) -> object:
+        # In JSON the body is Base64 text, decoded by pydantic (val_json_bytes).
+        if isinstance(value, str) and info.mode == "python":
             return value.encode("utf-8")
         return value
 
@@ -351,9 +445,13 @@ class Callback(_Model):
         """The body parsed as JSON, objects as ordered dicts, numbers with a fraction or
         exponent as ``Decimal`` (never float)."""
         try:
-            return json.loads(self.body, parse_float=Decimal)
-        except (ValueError, UnicodeDecodeError):
+            value = json.loads(
+                self.body.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant
+            )
+        except (ValueError, RecursionError):
             raise MalformedCallback("the callback body is not valid JSON") from None
+        _check_text(value)
+        return value
 
     def __repr_args__(self) -> Any:
         yield "method", self.method
@@ -366,6 +464,31 @@ class Callback(_Model):
             },
         )
         yield "body", f"<{len(self.body)} bytes>"
+
+
+def _no_constant(name: str) -> Any:
+    # json.loads takes NaN and Infinity by default (and makes floats of them): not JSON.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_text(value: Any) -> None:
+    """Refuse strings holding a lone surrogate (``"\\ud800"``): valid JSON escapes for no
+    valid text, refused by PHP's json_decode and unencodable for any signature."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedCallback(
+                    "the callback body is not valid JSON text (a lone surrogate escape)"
+                ) from None
 
 
 def _parse_pairs(text: str, what: str) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import decimal
 import re
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -23,20 +24,48 @@ from payhub_core._iso4217 import MINOR_UNITS
 __all__ = ["Money", "currency_exponent"]
 
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_CODE = re.compile(r"[A-Za-z]{3}")
 # Enough digits for any real amount; quantize() must not run out of precision.
 _CONTEXT = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.Overflow])
+# Arithmetic on amounts is exact or refused. (Decimal's default context rounds to 28
+# digits without a word, and even unary minus and abs() round in it.)
+_EXACT = decimal.Context(
+    prec=60, traps=[decimal.InvalidOperation, decimal.Overflow, decimal.Inexact]
+)
+
+
+def _exact(operation: Callable[..., Decimal], *operands: Decimal) -> Decimal:
+    try:
+        return operation(*operands)
+    except decimal.DecimalException:
+        raise InvalidMoney(
+            "the amount is too large to be exact", field="amount", rule="size"
+        ) from None
 
 
 def currency_exponent(currency: str) -> int:
     """Minor-unit digits of an ISO 4217 currency: 2 for USD, 3 for LYD, 0 for JPY."""
-    try:
-        return MINOR_UNITS[currency]
-    except KeyError:
+    digits = MINOR_UNITS.get(currency) if isinstance(currency, str) else None
+    if digits is None:
+        # Name the code only when it looks like one: the message must not repeat
+        # whatever a caller put in the wrong field.
+        named = f" {currency!r}" if isinstance(currency, str) and _CODE.fullmatch(currency) else ""
         raise InvalidMoney(
-            f"unknown currency {currency!r}: not an ISO 4217 code with minor units",
+            f"unknown currency{named}: not an ISO 4217 code with minor units",
             field="currency",
             rule="ISO 4217 alphabetic code",
-        ) from None
+        )
+    return digits
+
+
+def _currency_code(currency: object) -> str:
+    if not isinstance(currency, str):
+        raise InvalidMoney(
+            "currency must be an ISO 4217 code string", field="currency", rule="str"
+        )
+    # Three ASCII letters, then upper-cased: str.upper() alone maps "uſd" to "USD".
+    code = currency.strip()
+    return code.upper() if _CODE.fullmatch(code) else code
 
 
 def _to_decimal(amount: object) -> Decimal:
@@ -88,11 +117,7 @@ class Money:
     _currency: str
 
     def __init__(self, amount: Decimal | str | int, currency: str) -> None:
-        if not isinstance(currency, str):
-            raise InvalidMoney(
-                "currency must be an ISO 4217 code string", field="currency", rule="str"
-            )
-        code = currency.strip().upper()
+        code = _currency_code(currency)
         exponent = currency_exponent(code)
         value = _to_decimal(amount)
         try:
@@ -101,13 +126,13 @@ class Money:
             raise InvalidMoney("amount is too large", field="amount", rule="size") from None
         if quantized != value:
             raise InvalidMoney(
-                f"{code} has {exponent} decimal places; {value} has more "
+                f"{code} has {exponent} decimal places and the amount has more "
                 "(round it yourself if that is what you mean)",
                 field="amount",
                 rule=f"at most {exponent} decimal places",
             )
         # -0.00 and 0.00 are the same money; keep one spelling of zero.
-        object.__setattr__(self, "_amount", quantized if quantized else abs(quantized))
+        object.__setattr__(self, "_amount", quantized if quantized else quantized.copy_abs())
         object.__setattr__(self, "_currency", code)
 
     @classmethod
@@ -117,8 +142,8 @@ class Money:
             raise FloatAmountError(
                 "minor units must be an int", field="amount", rule="integer minor units"
             )
-        code = currency.strip().upper()
-        return cls(Decimal(units).scaleb(-currency_exponent(code)), code)
+        code = _currency_code(currency)
+        return cls(_exact(_EXACT.scaleb, Decimal(units), Decimal(-currency_exponent(code))), code)
 
     @property
     def amount(self) -> Decimal:
@@ -136,7 +161,7 @@ class Money:
     @property
     def minor_units(self) -> int:
         """The amount as an integer count of minor units: Money('25.50', 'USD') -> 2550."""
-        return int(self._amount.scaleb(self.exponent, context=_CONTEXT))
+        return int(_exact(_EXACT.scaleb, self._amount, Decimal(self.exponent)))
 
     def format_amount(self, places: int | None = None) -> str:
         """The amount as plain text with exactly ``places`` decimals (default: the currency's).
@@ -145,9 +170,16 @@ class Money:
         that takes two decimals. Never uses scientific notation.
         """
         places = self.exponent if places is None else places
-        if places < 0:
-            raise ValueError("places must be >= 0")
-        quantized = self._amount.quantize(Decimal(1).scaleb(-places), context=_CONTEXT)
+        if isinstance(places, bool) or not isinstance(places, int) or places < 0:
+            raise InvalidMoney(
+                "places must be an int >= 0", field="places", rule="non-negative int"
+            )
+        # Enough precision for every digit of the result: quantize() never runs short.
+        context = decimal.Context(
+            prec=max(_CONTEXT.prec, self._amount.adjusted() + places + 2),
+            traps=[decimal.InvalidOperation, decimal.Overflow],
+        )
+        quantized = self._amount.quantize(Decimal(1).scaleb(-places), context=context)
         if quantized != self._amount:
             raise InvalidMoney(
                 f"{self} cannot be written with {places} decimal places without rounding",
@@ -168,26 +200,26 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same_currency(other, "add")
-        return Money(_CONTEXT.add(self._amount, other._amount), self._currency)
+        return Money(_exact(_EXACT.add, self._amount, other._amount), self._currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same_currency(other, "subtract")
-        return Money(_CONTEXT.subtract(self._amount, other._amount), self._currency)
+        return Money(_exact(_EXACT.subtract, self._amount, other._amount), self._currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, int):
             return NotImplemented
-        return Money(_CONTEXT.multiply(self._amount, Decimal(factor)), self._currency)
+        return Money(_exact(_EXACT.multiply, self._amount, Decimal(factor)), self._currency)
 
     __rmul__ = __mul__
 
     def __neg__(self) -> Money:
-        return Money(-self._amount, self._currency)
+        return Money(_exact(_EXACT.minus, self._amount), self._currency)
 
     def __abs__(self) -> Money:
-        return Money(abs(self._amount), self._currency)
+        return Money(_exact(_EXACT.abs, self._amount), self._currency)
 
     def __bool__(self) -> bool:
         return bool(self._amount)
@@ -225,6 +257,9 @@ class Money:
         return self._amount >= other._amount
 
     def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Money is immutable")
+
+    def __delattr__(self, name: str) -> None:
         raise AttributeError("Money is immutable")
 
     def __reduce__(self) -> tuple[type[Money], tuple[str, str]]:

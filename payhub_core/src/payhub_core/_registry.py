@@ -4,6 +4,11 @@ Loading is per name and lazy: building a hub imports only the adapters it config
 broken adapter (import error, not a class, no ``Settings``) does not stop the others; its
 error is reported when it is asked for or listed. Two distributions claiming one name is an
 error naming both.
+
+Who claims which name is read from the installed distributions' metadata
+(``importlib.metadata``) on every lookup; stevedore imports the entry points. stevedore's own
+entry point cache is not enough for the first job: it does not know distributions, merges
+two distributions' identical declarations into one, and is read once per process.
 """
 
 from __future__ import annotations
@@ -79,107 +84,140 @@ def check_adapter_class(name: str, candidate: object) -> type:
     return candidate
 
 
-def _entry_points() -> list[Any]:
+@dataclass(frozen=True)
+class _Claim:
+    """One distribution's entry point for an adapter name."""
+
+    entry_point: Any  # importlib.metadata.EntryPoint
+    distribution: str
+    version: str
+
+    @property
+    def name(self) -> str:
+        return str(self.entry_point.name)
+
+    @property
+    def target(self) -> str:
+        return str(self.entry_point.value)
+
+    def describe(self) -> str:
+        return f"{self.distribution} {self.version} ({self.target})"
+
+
+def _claims() -> dict[str, list[_Claim]]:
+    """name -> every distribution that declares it, read from the installed metadata.
+
+    This is the authority on who claims what: stevedore's entry point cache does not carry
+    distributions, merges identical declarations from different distributions, and is
+    read once per process.
+    """
     from importlib.metadata import entry_points
 
-    return list(entry_points(group=ADAPTER_GROUP))
+    claims: dict[str, list[_Claim]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for entry_point in entry_points(group=ADAPTER_GROUP):
+        dist = getattr(entry_point, "dist", None)
+        dist_name = (dist.metadata["Name"] if dist is not None else None) or "unknown"
+        version = (dist.version if dist is not None else None) or "unknown"
+        key = (entry_point.name, dist_name.lower().replace("_", "-"), entry_point.value)
+        if key in seen:  # one distribution found twice on sys.path
+            continue
+        seen.add(key)
+        claims.setdefault(entry_point.name, []).append(_Claim(entry_point, dist_name, version))
+    return claims
 
 
-def _distribution(entry_point: Any) -> tuple[str, str]:
-    """(distribution name, version) of an entry point, found through importlib.metadata
-    (stevedore's cached entry points do not carry their distribution)."""
-    for candidate in _entry_points():
-        if candidate.name == entry_point.name and candidate.value == entry_point.value:
-            dist = candidate.dist
-            if dist is not None:
-                return (dist.metadata["Name"] or "unknown", dist.version or "unknown")
-    return ("unknown", "unknown")
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    entry_point: Any
-    plugin: Any
-    error: Exception | None
-
-
-def _load(names: list[str] | None) -> dict[str, list[_Loaded]]:
-    """name -> what stevedore loaded for it (more than one when names collide).
-
-    With ``names``, only those entry points are imported.
-    """
-    from stevedore import ExtensionManager, NamedExtensionManager
-
-    failures: list[_Loaded] = []
-
-    def on_failure(_manager: Any, entry_point: Any, error: Exception) -> None:
-        failures.append(_Loaded(entry_point, None, error))
-
-    manager = (
-        ExtensionManager(ADAPTER_GROUP, on_load_failure_callback=on_failure)
-        if names is None
-        else NamedExtensionManager(ADAPTER_GROUP, names=names, on_load_failure_callback=on_failure)
+def _conflict(name: str, claims: list[_Claim]) -> ConfigurationError:
+    return ConfigurationError(
+        f"adapter name {name!r} is claimed by more than one distribution: "
+        + " and ".join(claim.describe() for claim in claims)
+        + "; uninstall all but one of them"
     )
-    loaded: dict[str, list[_Loaded]] = {}
-    for extension in manager.extensions:
-        loaded.setdefault(extension.name, []).append(
-            _Loaded(extension.entry_point, extension.plugin, None)
+
+
+def _load(claims: list[_Claim]) -> dict[tuple[str, str], tuple[Any, BaseException | None]]:
+    """(name, target) -> (the loaded object, None) or (None, the error loading it).
+
+    stevedore imports the named entry points; one it does not know yet (installed after
+    this process first listed the group) is loaded from its metadata directly.
+    """
+    from stevedore import NamedExtensionManager
+
+    loaded: dict[tuple[str, str], tuple[Any, BaseException | None]] = {}
+
+    def on_failure(_manager: Any, entry_point: Any, error: BaseException) -> None:
+        loaded[(entry_point.name, entry_point.value)] = (None, error)
+
+    if claims:
+        manager: NamedExtensionManager[Any] = NamedExtensionManager(
+            ADAPTER_GROUP,
+            names=sorted({claim.name for claim in claims}),
+            on_load_failure_callback=on_failure,
+            on_missing_entrypoints_callback=lambda _missing: None,
         )
-    for failure in failures:
-        loaded.setdefault(failure.entry_point.name, []).append(failure)
+        for extension in manager.extensions:
+            key = (extension.name, extension.entry_point.value)
+            loaded[key] = (extension.plugin, None)
+    for claim in claims:
+        key = (claim.name, claim.target)
+        if key not in loaded:
+            try:
+                loaded[key] = (claim.entry_point.load(), None)
+            except Exception as error:
+                loaded[key] = (None, error)
     return loaded
 
 
-def _describe(error: Exception) -> str:
+def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
 def load_adapter(name: str) -> type:
     """The adapter class registered as ``name``; ``AdapterNotFound`` lists what is installed."""
-    candidates = _load([name]).get(name, [])
-    if not candidates:
-        installed = sorted({ep.name for ep in _entry_points()})
+    claims = _claims()
+    mine = claims.get(name, [])
+    if not mine:
+        installed = sorted(claims)
         raise AdapterNotFound(
             f"no adapter named {name!r} is installed; installed: "
             + (", ".join(installed) if installed else "none (pip install payhub-plutu, ...)"),
             name=name,
             installed=installed,
         )
-    if len(candidates) > 1:
-        claimants = ", ".join(
-            f"{_distribution(c.entry_point)[0]} ({c.entry_point.value})" for c in candidates
-        )
-        raise ConfigurationError(
-            f"adapter name {name!r} is claimed by more than one distribution: {claimants}; "
-            "uninstall one of them"
-        )
-    only = candidates[0]
-    if only.error is not None:
+    if len(mine) > 1:
+        raise _conflict(name, mine)
+    [only] = mine
+    plugin, error = _load(mine)[(only.name, only.target)]
+    if error is not None:
         raise AdapterNotFound(
-            f"adapter {name!r} from {_distribution(only.entry_point)[0]} failed to load: "
-            f"{_describe(only.error)}",
+            f"adapter {name!r} from {only.describe()} failed to load: {_describe(error)}",
             name=name,
-        ) from only.error
-    return check_adapter_class(name, only.plugin)
+        ) from error
+    return check_adapter_class(name, plugin)
 
 
 def available_adapters() -> list[AdapterInfo]:
     """Every installed adapter, sorted by name, with its capabilities or its load error.
 
     Capabilities that depend on settings are shown as the class declares them (or derived
-    from its hooks when it declares none).
+    from its hooks when it declares none). A name claimed by several distributions is
+    listed once per claimant, each with the conflict as its error (and not imported).
     """
+    claims = _claims()
+    unique = [mine[0] for mine in claims.values() if len(mine) == 1]
+    loaded = _load(unique)
     infos: list[AdapterInfo] = []
-    for name, candidates in sorted(_load(None).items()):
-        for candidate in candidates:
-            dist, version = _distribution(candidate.entry_point)
-            problem = _describe(candidate.error) if candidate.error is not None else None
+    for name, mine in sorted(claims.items()):
+        for claim in mine:
             capabilities = None
-            if problem is None and len(candidates) > 1:
-                problem = "ConfigurationError: name claimed by more than one distribution"
+            if len(mine) > 1:
+                problem: str | None = _describe(_conflict(name, mine))
+            else:
+                plugin, error = loaded[(claim.name, claim.target)]
+                problem = _describe(error) if error is not None else None
             if problem is None:
                 try:
-                    cls = check_adapter_class(name, candidate.plugin)
+                    cls = check_adapter_class(name, plugin)
                     declared = getattr(cls, "capabilities", None)
                     capabilities = (
                         declared
@@ -191,9 +229,9 @@ def available_adapters() -> list[AdapterInfo]:
             infos.append(
                 AdapterInfo(
                     name=name,
-                    distribution=dist,
-                    version=version,
-                    target=candidate.entry_point.value,
+                    distribution=claim.distribution,
+                    version=claim.version,
+                    target=claim.target,
                     capabilities=capabilities,
                     error=problem,
                 )

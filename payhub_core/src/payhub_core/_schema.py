@@ -16,6 +16,9 @@ _EXPORTED = (
     "OtpCode",
     "PaymentResult",
     "Capabilities",
+    "Card",
+    "Upi",
+    "Netbanking",
 )
 
 

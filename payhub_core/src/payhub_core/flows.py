@@ -82,9 +82,18 @@ def exclusive(key: str, flow: Flow[T]) -> Flow[T]:
 
         token = yield from exclusive("token", self._token_flow())
 
-    The driver releases the lock however the flow ends.
+    The lock is released as soon as the sub-flow ends, also when it raises: the error
+    reaches the caller's flow after the release, so a flow that catches it may go on (and
+    take the lock again). The driver also releases whatever a flow still holds when the
+    flow itself ends, however it ends.
     """
     yield Acquire(key)
-    result = yield from flow
+    try:
+        result = yield from flow
+    except GeneratorExit:  # the flow is being closed: the driver releases the lock
+        raise
+    except BaseException:
+        yield Release(key)
+        raise
     yield Release(key)
     return result

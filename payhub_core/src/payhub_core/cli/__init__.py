@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     command("adapters", "list installed adapters with their capabilities (and broken ones)")
 
     check = command("check", "validate a configuration without any network call")
-    check.add_argument("config", nargs="?", help="TOML file (default: $PAYHUB_CONFIG or ./payhub.toml)")
+    check.add_argument(
+        "config", nargs="?", help="TOML file (default: $PAYHUB_CONFIG or ./payhub.toml)"
+    )
 
     pay = command("pay", "initiate a payment and print what the customer does next")
     pay.add_argument("--config", help="TOML file (default: $PAYHUB_CONFIG or ./payhub.toml)")
@@ -51,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = command("verify", "verify a captured callback offline (signature, then amounts)")
     verify.add_argument("--config", help="TOML file (default: $PAYHUB_CONFIG or ./payhub.toml)")
     verify.add_argument("--gateway", help="gateway alias (default: the configured default)")
-    verify.add_argument("--method", choices=["GET", "POST"], help="default: POST with a body, else GET")
+    verify.add_argument(
+        "--method", choices=["GET", "POST"], help="default: POST with a body, else GET"
+    )
     verify.add_argument("--query", help="the raw query string as received")
     verify.add_argument("--body", help="the raw body as text")
     verify.add_argument("--body-file", help="a file with the raw body ('-' for stdin)")

@@ -4,6 +4,7 @@ messages never carry secrets."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,11 @@ def _capabilities_text(info: Any) -> tuple[str, str, str]:
         return ("", "", "")
     return (
         ",".join(sorted(caps.currencies)) or "any",
-        ",".join(op for op in ("initiate", "verify", "capture", "cancel", "refund", "status") if op in caps.operations),
+        ",".join(
+            op
+            for op in ("initiate", "verify", "capture", "cancel", "refund", "status")
+            if op in caps.operations
+        ),
         ",".join(sorted(caps.flows)),
     )
 
@@ -44,7 +49,9 @@ def cmd_adapters(args: argparse.Namespace) -> int:
                     "distribution": info.distribution,
                     "version": info.version,
                     "target": info.target,
-                    "capabilities": info.capabilities.model_dump(mode="json") if info.capabilities else None,
+                    "capabilities": info.capabilities.model_dump(mode="json")
+                    if info.capabilities
+                    else None,
                     "error": info.error,
                 }
                 for info in infos
@@ -59,7 +66,13 @@ def cmd_adapters(args: argparse.Namespace) -> int:
             rows.append(
                 [info.name, f"{info.distribution} {info.version}", currencies, operations, flows]
                 if info.ok
-                else [info.name, f"{info.distribution} {info.version}", "BROKEN", info.error or "", ""]
+                else [
+                    info.name,
+                    f"{info.distribution} {info.version}",
+                    "BROKEN",
+                    info.error or "",
+                    "",
+                ]
             )
         print(table(["adapter", "distribution", "currencies", "operations", "flows"], rows))
     return EXIT_OK if all(info.ok for info in infos) else EXIT_FAILED
@@ -93,7 +106,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                 ]
             )
     if args.json:
-        print_json({"ok": True, "default": config.default, "gateways": {row[0].split()[0]: row[1] for row in rows}})
+        print_json(
+            {
+                "ok": True,
+                "default": config.default,
+                "gateways": {row[0].split()[0]: row[1] for row in rows},
+            }
+        )
     else:
         print(table(["gateway", "adapter", "currencies", "operations"], rows))
         print("configuration OK")
@@ -131,7 +150,9 @@ def cmd_pay(args: argparse.Namespace) -> int:
                 "gateway": checkout.gateway,
                 "reference": checkout.reference,
                 "status": checkout.status.value,
-                "action": None if action is None else {"type": type(action).__name__, **action.model_dump(mode="json")},
+                "action": None
+                if action is None
+                else {"type": type(action).__name__, **action.model_dump(mode="json")},
             }
         )
         return EXIT_OK
@@ -164,7 +185,9 @@ def _result_json(result: PaymentResult) -> dict[str, Any]:
         "gateway": result.gateway,
         "status": result.status.value,
         "invoice_number": result.invoice_number,
-        "amount": None if result.amount is None else {"amount": result.amount.format_amount(), "currency": result.amount.currency},
+        "amount": None
+        if result.amount is None
+        else {"amount": result.amount.format_amount(), "currency": result.amount.currency},
         "reference": result.reference,
         "transaction_id": result.transaction_id,
         "event_id": result.event_id,
@@ -173,7 +196,9 @@ def _result_json(result: PaymentResult) -> dict[str, Any]:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     if args.body_file:
-        body = sys.stdin.buffer.read() if args.body_file == "-" else Path(args.body_file).read_bytes()
+        body = (
+            sys.stdin.buffer.read() if args.body_file == "-" else Path(args.body_file).read_bytes()
+        )
     else:
         body = (args.body or "").encode("utf-8")
     headers = _headers(args.header)
@@ -182,8 +207,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     expected = None
     if args.expect_invoice:
         if not (args.expect_amount and args.expect_currency):
-            raise SystemExit("payhub verify: --expect-invoice needs --expect-amount and --expect-currency")
-        expected = Invoice(number=args.expect_invoice, amount=Money(args.expect_amount, args.expect_currency))
+            raise SystemExit(
+                "payhub verify: --expect-invoice needs --expect-amount and --expect-currency"
+            )
+        expected = Invoice(
+            number=args.expect_invoice, amount=Money(args.expect_amount, args.expect_currency)
+        )
     with Hub(_config(args.config)) as hub:
         result = hub.verify(callback, gateway=args.gateway, expected=expected)
     if args.json:
@@ -206,7 +235,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     server = SandboxServer(host=args.host, port=args.port)
     if not server.emulators:
-        print("no sandbox emulators installed (pip install 'payhub-plutu[sandbox]' ...)", file=sys.stderr)
+        print(
+            "no sandbox emulators installed (pip install 'payhub-plutu[sandbox]' ...)",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
 
     def announce() -> None:
@@ -226,10 +258,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print("\nPress Ctrl+C to stop.", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return EXIT_OK
 
 

@@ -45,7 +45,12 @@ def run_demo(*, as_json: bool = False) -> int:
                         "status": result.status,
                         "seconds": round(result.seconds, 3),
                         "steps": [
-                            {"name": s.name, "ok": s.ok, "detail": s.detail, "seconds": round(s.seconds, 3)}
+                            {
+                                "name": s.name,
+                                "ok": s.ok,
+                                "detail": s.detail,
+                                "seconds": round(s.seconds, 3),
+                            }
                             for s in result.steps
                         ],
                     }

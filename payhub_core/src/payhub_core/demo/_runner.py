@@ -132,9 +132,7 @@ class DemoEnvironment:
 
     def hub_config(self, cases: Sequence[tuple[str, DemoCase]]) -> dict[str, Any]:
         return {
-            "gateways": {
-                alias: {"adapter": case.adapter, **case.settings} for alias, case in cases
-            }
+            "gateways": {alias: {"adapter": case.adapter, **case.settings} for alias, case in cases}
         }
 
     def invoice_number(self, case: DemoCase) -> str:
@@ -168,9 +166,7 @@ def _script(env: DemoEnvironment, alias: str, case: DemoCase) -> _Script:
         raise DemoFailure(f"verified as {result.status}, expected {case.expected_status}")
     final = result.status.value
     for operation in case.after_verify:
-        after: PaymentResult = yield _HubStep(
-            operation, operation, {"reference": result.reference}
-        )
+        after: PaymentResult = yield _HubStep(operation, operation, {"reference": result.reference})
         if after.status not in _AFTER_STATUS[operation]:
             raise DemoFailure(f"{operation} left the payment {after.status}")
         final = after.status.value

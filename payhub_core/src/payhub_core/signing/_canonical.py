@@ -29,8 +29,8 @@ def select(pairs: Iterable[tuple[str, V]], allowed: Collection[str]) -> list[tup
 
 def _java_order(key: str) -> bytes:
     # Java's String.compareTo orders UTF-16 code units; for keys outside the BMP that
-    # differs from Python's code-point order.
-    return key.encode("utf-16-be")
+    # differs from Python's code-point order. (A lone surrogate is a valid Java char.)
+    return key.encode("utf-16-be", "surrogatepass")
 
 
 def sorted_query(params: Mapping[str, str], *, exclude: Collection[str] = ()) -> str:
@@ -44,15 +44,31 @@ def sorted_query(params: Mapping[str, str], *, exclude: Collection[str] = ()) ->
     )
 
 
+_SEPARATORS = ("&", "=")
+
+
 class FieldSchema:
     """The documented fields of a signed message, with a pattern for each value.
 
-    ``select`` keeps only documented fields and refuses values outside their pattern. With
-    every pattern but at most one excluding ``&`` and ``=``, the sorted canonical string of
-    the selected fields is injective: two different field sets never sign the same bytes.
+    ``fields`` maps each documented name to a regular expression its whole value must
+    match, or to ``None`` for the one free-text field a message may have (an error
+    message). Names must not hold ``&`` or ``=``.
+
+    :meth:`select` keeps only documented fields and makes :func:`sorted_query` of what it
+    returns injective, so two different field sets never sign the same bytes:
+
+    - a patterned value never holds ``&`` or ``=`` (refused even where a pattern would
+      let one through), so it is exactly one ``&``-separated segment;
+    - the free-text value may hold both, except ``&name=`` for a documented name that
+      sorts after it: only that could pass for a following field. (Without this rule,
+      ``error_message="x&order_id=1"`` signs the same bytes as ``error_message="x"``
+      plus ``order_id="1"``.)
     """
 
     def __init__(self, fields: Mapping[str, str | None]) -> None:
+        for name in fields:
+            if not name or any(separator in name for separator in _SEPARATORS):
+                raise ValueError(f"a field name must be non-empty, without '&' or '=': {name!r}")
         free = [name for name, pattern in fields.items() if pattern is None]
         if len(free) > 1:
             raise ValueError(f"at most one free-text field keeps signing injective: {free}")
@@ -61,8 +77,17 @@ class FieldSchema:
             name: re.compile(pattern) for name, pattern in fields.items() if pattern is not None
         }
         for name, compiled in self._patterns.items():
-            if compiled.fullmatch("&") or compiled.fullmatch("="):
+            if any(compiled.fullmatch(separator) for separator in _SEPARATORS):
                 raise ValueError(f"the pattern of {name!r} must not accept '&' or '='")
+        # What the free-text value must not contain: "&name=" for every later field.
+        self._forbidden = {
+            name: tuple(
+                f"&{other}="
+                for other in fields
+                if _java_order(other) > _java_order(name)
+            )
+            for name in free
+        }
 
     @property
     def names(self) -> frozenset[str]:
@@ -70,7 +95,7 @@ class FieldSchema:
 
     def select(self, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         """The documented fields among ``pairs``; a documented field given twice, or with a
-        value outside its pattern, raises ``MalformedCallback``."""
+        value outside its documented form, raises ``MalformedCallback``."""
         chosen: dict[str, str] = {}
         for key, value in pairs:
             if key not in self.names:
@@ -78,7 +103,12 @@ class FieldSchema:
             if key in chosen:
                 raise MalformedCallback(f"field {key!r} is given more than once")
             pattern = self._patterns.get(key)
-            if pattern is not None and not pattern.fullmatch(value):
-                raise MalformedCallback(f"field {key!r} does not have the documented form")
+            if pattern is not None:
+                if not pattern.fullmatch(value) or any(s in value for s in _SEPARATORS):
+                    raise MalformedCallback(f"field {key!r} does not have the documented form")
+            elif any(fake in value for fake in self._forbidden[key]):
+                raise MalformedCallback(
+                    f"field {key!r} holds text that would read as another signed field"
+                )
             chosen[key] = value
         return chosen
