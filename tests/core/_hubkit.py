@@ -28,17 +28,21 @@ from payhub_core import (
     PaymentResult,
     PaymentStatus,
     Redirect,
+    _registry,
     hookimpl,
 )
-from payhub_core import _registry
 from payhub_core.flows import Flow, idempotent
 
 ACME_BASE = "https://api.acme.example"
 LOCAL_BASE = "https://gw.local.example"
 
 
-def acme_config(api_key: str = "acme-key", secret: str = "acme-secret", **extra: Any) -> dict[str, Any]:
-    return {"gateways": {"acme": {"adapter": "acme.pay", "api_key": api_key, "secret": secret, **extra}}}
+def acme_config(
+    api_key: str = "acme-key", secret: str = "acme-secret", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "gateways": {"acme": {"adapter": "acme.pay", "api_key": api_key, "secret": secret, **extra}}
+    }
 
 
 def acme_payment(
@@ -73,7 +77,10 @@ def acme_return_query(
     }
     canonical = "&".join(f"{key}={fields[key]}" for key in sorted(fields))
     sig = hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
-    return f"id={payment_id}&ref={ref}&status={status}&amount_minor={amount_minor}&currency={currency}&sig={sig}"
+    return (
+        f"id={payment_id}&ref={ref}&status={status}&amount_minor={amount_minor}"
+        f"&currency={currency}&sig={sig}"
+    )
 
 
 def invoice(number: str = "INV-1", amount: str = "25.50", currency: str = "USD") -> Invoice:
@@ -114,7 +121,9 @@ class PlainAdapter:
 
     @hookimpl
     def payhub_initiate(self, invoice: Invoice) -> Checkout:
-        return Checkout(reference=f"plain-{invoice.number}", action=Redirect(url="https://r.example/x"))
+        return Checkout(
+            reference=f"plain-{invoice.number}", action=Redirect(url="https://r.example/x")
+        )
 
     @hookimpl
     def payhub_verify(self, evidence: Any) -> PaymentResult:
@@ -190,7 +199,9 @@ class FlowAdapter:
         return self._result(response, reference)
 
 
-def local_config(adapter: str = "local.flow", alias: str = "local", **settings: Any) -> dict[str, Any]:
+def local_config(
+    adapter: str = "local.flow", alias: str = "local", **settings: Any
+) -> dict[str, Any]:
     return {"gateways": {alias: {"adapter": adapter, **settings}}}
 
 

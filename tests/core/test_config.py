@@ -76,7 +76,11 @@ def test_a_mapping_configures_gateways_and_the_default() -> None:
             "default gateway 'nope' is not configured; configured: a, b",
         ),
         (
-            {"gateway": {"a": {"adapter": "x"}}, "gateways": {"a": {"adapter": "x"}}, "debug": True},
+            {
+                "gateway": {"a": {"adapter": "x"}},
+                "gateways": {"a": {"adapter": "x"}},
+                "debug": True,
+            },
             "unknown top-level configuration keys: debug, gateway",
         ),
     ],
@@ -273,7 +277,9 @@ def test_from_env_with_nothing_configured_explains_the_variables() -> None:
 
 def test_payhub_default_naming_an_unknown_gateway_lists_the_configured_ones(tmp_path: Path) -> None:
     env = {"PAYHUB_CONFIG": str(_write(tmp_path, ACME_TOML)), "PAYHUB_DEFAULT": "paypal"}
-    with pytest.raises(ConfigurationError, match="'paypal' is not configured; configured: acme-eu, cards"):
+    with pytest.raises(
+        ConfigurationError, match="'paypal' is not configured; configured: acme-eu, cards"
+    ):
         Hub.from_env(env)
 
 
@@ -310,5 +316,7 @@ def test_an_environment_variable_matching_two_aliases_is_refused(tmp_path: Path)
     assert "acme_eu" in str(raised.value)
     assert CANARY not in str(raised.value)
     # without such a variable, the two gateways are fine
-    with Hub.from_env({"PAYHUB_CONFIG": env["PAYHUB_CONFIG"]}, transport=httpx.MockTransport(no_network)) as hub:
+    with Hub.from_env(
+        {"PAYHUB_CONFIG": env["PAYHUB_CONFIG"]}, transport=httpx.MockTransport(no_network)
+    ) as hub:
         assert set(hub.gateways) == {"acme-eu", "acme_eu"}

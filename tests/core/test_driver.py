@@ -15,7 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
-from _hubkit import FlowAdapter, LocalSettings, local_config, paid, use_local_adapters
+from _hubkit import (
+    FlowAdapter,
+    LocalSettings,
+    acme_config,
+    invoice,
+    local_config,
+    paid,
+    use_local_adapters,
+)
 
 from payhub_core import (
     AsyncHub,
@@ -144,7 +152,9 @@ def test_max_retries_zero_never_retries() -> None:
 def test_backoff_doubles_with_jitter_and_is_capped() -> None:
     policy = RetryPolicy(max_retries=10, backoff=0.2, max_delay=1.0)
     for attempt, ceiling in [(1, 0.2), (2, 0.4), (3, 0.8)]:
-        delays = [policy.after(_get(), attempt, None, httpx.ConnectError("x")).retry_in for _ in range(50)]
+        delays = [
+            policy.after(_get(), attempt, None, httpx.ConnectError("x")).retry_in for _ in range(50)
+        ]
         assert all(d is not None and ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 1, "delays must be jittered"
     late = [policy.after(_get(), 8, None, httpx.ConnectError("x")).retry_in for _ in range(20)]
@@ -257,7 +267,9 @@ def test_connect_errors_are_retried_then_reported_as_nothing_sent(
     assert isinstance(raised.value.__cause__, httpx.ConnectError)
 
 
-def test_a_connect_error_then_success_returns_the_result(hub_for: Callable[..., Hub], sleeps: list[float]) -> None:
+def test_a_connect_error_then_success_returns_the_result(
+    hub_for: Callable[..., Hub], sleeps: list[float]
+) -> None:
     transport = Transport(httpx.ConnectError("refused"))
     assert hub_for(transport).capture("o").status is PaymentStatus.PAID
     assert len(transport.requests) == 2
@@ -317,7 +329,9 @@ def test_429_on_a_payment_is_retried_and_finally_reported_as_refused(
     assert raised.value.http_status == 429
 
 
-def test_retry_delays_back_off_with_jitter(hub_for: Callable[..., Hub], sleeps: list[float]) -> None:
+def test_retry_delays_back_off_with_jitter(
+    hub_for: Callable[..., Hub], sleeps: list[float]
+) -> None:
     transport = Transport(final=httpx.ConnectError("refused"))
     with pytest.raises(GatewayUnavailable):
         hub_for(transport, max_retries=4, retry_backoff=0.1).capture("o")
@@ -456,7 +470,7 @@ async def test_async_read_timeout_on_a_payment_is_sent_once(
     transport = Transport(final=httpx.ReadTimeout("slow"))
     async with _async_hub(monkeypatch, transport, max_retries=3) as hub:
         with pytest.raises(GatewayUnavailable) as raised:
-            await hub.initiate(__import__("_hubkit").invoice())
+            await hub.initiate(invoice())
     assert len(transport.requests) == 1
     assert async_sleeps == []
     assert raised.value.outcome_unknown is True
@@ -467,7 +481,9 @@ async def test_async_read_timeout_on_a_payment_is_sent_once(
 async def test_async_idempotent_requests_are_retried_with_retry_after(
     monkeypatch: pytest.MonkeyPatch, async_sleeps: list[float]
 ) -> None:
-    transport = Transport(httpx.Response(503, headers={"Retry-After": "1"}), httpx.ReadTimeout("slow"))
+    transport = Transport(
+        httpx.Response(503, headers={"Retry-After": "1"}), httpx.ReadTimeout("slow")
+    )
     async with _async_hub(monkeypatch, transport, max_retries=2) as hub:
         assert (await hub.status("o")).status is PaymentStatus.PAID
     assert len(transport.requests) == 3
@@ -499,22 +515,26 @@ async def test_async_requests_carry_the_gateways_timeouts(monkeypatch: pytest.Mo
     }
 
 
-def test_retries_stay_bounded_when_an_adapters_settings_do_not_bound_them(sleeps: list[float]) -> None:
+def test_retries_stay_bounded_when_an_adapters_settings_do_not_bound_them(
+    sleeps: list[float],
+) -> None:
     # acme.pay's Settings (not a GatewaySettings) accept any max_retries
-    from _hubkit import acme_config
-
     transport = Transport(final=httpx.ConnectError("refused"))
-    with Hub.from_config(acme_config(max_retries=1000), transport=transport.sync()) as hub:
-        with pytest.raises(GatewayUnavailable):
-            hub.status("pay_1")
+    with (
+        Hub.from_config(acme_config(max_retries=1000), transport=transport.sync()) as hub,
+        pytest.raises(GatewayUnavailable),
+    ):
+        hub.status("pay_1")
     assert len(transport.requests) == 11  # GatewaySettings' own ceiling: 10 retries
 
 
 def test_a_negative_max_retries_means_no_retries(sleeps: list[float]) -> None:
-    from _hubkit import acme_config
-
     transport = Transport(final=httpx.ConnectError("refused"))
-    with Hub.from_config(acme_config(max_retries=-3, retry_backoff=-1.0), transport=transport.sync()) as hub:
-        with pytest.raises(GatewayUnavailable):
-            hub.status("pay_1")
+    with (
+        Hub.from_config(
+            acme_config(max_retries=-3, retry_backoff=-1.0), transport=transport.sync()
+        ) as hub,
+        pytest.raises(GatewayUnavailable),
+    ):
+        hub.status("pay_1")
     assert len(transport.requests) == 1

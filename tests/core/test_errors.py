@@ -149,7 +149,9 @@ def test_with_context_never_overwrites_what_the_raiser_said() -> None:
 
 
 def test_constructor_context_is_kept() -> None:
-    error = InvalidRequest("bad", field="customer.mobile", rule="Libyan mobile", gateway="cards", operation="initiate")
+    error = InvalidRequest(
+        "bad", field="customer.mobile", rule="Libyan mobile", gateway="cards", operation="initiate"
+    )
     assert (error.field, error.rule, error.gateway, error.operation) == (
         "customer.mobile",
         "Libyan mobile",
@@ -160,16 +162,32 @@ def test_constructor_context_is_kept() -> None:
 
 
 def test_gateway_errors_carry_status_code_and_message() -> None:
-    error = GatewayError("refused", http_status=422, code="INVALID_AMOUNT", gateway_message="Amount too small")
-    assert (error.http_status, error.code, error.gateway_message) == (422, "INVALID_AMOUNT", "Amount too small")
+    error = GatewayError(
+        "refused", http_status=422, code="INVALID_AMOUNT", gateway_message="Amount too small"
+    )
+    assert (error.http_status, error.code, error.gateway_message) == (
+        422,
+        "INVALID_AMOUNT",
+        "Amount too small",
+    )
     down = GatewayUnavailable("timed out; the outcome is unknown", outcome_unknown=True)
     assert down.outcome_unknown is True
     assert down.http_status is None
 
 
 def test_amount_mismatch_carries_both_values() -> None:
-    error = AmountMismatch("paid amount differs", field="amount", expected_value="5.00 LYD", actual_value="4.00 LYD", gateway="cards")
-    assert (error.field, error.expected_value, error.actual_value) == ("amount", "5.00 LYD", "4.00 LYD")
+    error = AmountMismatch(
+        "paid amount differs",
+        field="amount",
+        expected_value="5.00 LYD",
+        actual_value="4.00 LYD",
+        gateway="cards",
+    )
+    assert (error.field, error.expected_value, error.actual_value) == (
+        "amount",
+        "5.00 LYD",
+        "4.00 LYD",
+    )
     assert error.operation == "verify"
     assert error.gateway == "cards"
 

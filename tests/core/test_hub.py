@@ -39,8 +39,8 @@ from payhub_core import (
     Money,
     PaymentResult,
     PaymentStatus,
-    SignatureError,
     UnsupportedOperation,
+    VerificationError,
     hookimpl,
 )
 from payhub_core.flows import Flow
@@ -71,7 +71,9 @@ def local(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("local")
 def test_a_hook_returning_a_plain_result_needs_no_request() -> None:
-    with Hub.from_config(local_config("local.plain"), transport=httpx.MockTransport(no_network)) as hub:
+    with Hub.from_config(
+        local_config("local.plain"), transport=httpx.MockTransport(no_network)
+    ) as hub:
         checkout = hub.initiate(invoice())
         assert isinstance(checkout, Checkout)
         assert (checkout.gateway, checkout.reference) == ("local", "plain-INV-1")
@@ -117,7 +119,9 @@ class TwoStep:
     def payhub_status(self, reference: str) -> Flow[PaymentResult]:
         token = (yield httpx.Request("POST", "https://gw.example/token")).json()["token"]
         response = yield httpx.Request(
-            "GET", f"https://gw.example/orders/{reference}", headers={"Authorization": f"Bearer {token}"}
+            "GET",
+            f"https://gw.example/orders/{reference}",
+            headers={"Authorization": f"Bearer {token}"},
         )
         return paid(reference, transaction_id=response.json()["txn"])
 
@@ -139,7 +143,9 @@ def test_a_flow_sees_each_response_before_its_next_request(monkeypatch: pytest.M
 
 
 @pytest.mark.usefixtures("local")
-def test_one_http_client_serves_every_gateway_and_operation(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_http_client_serves_every_gateway_and_operation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     clients: list[int] = []
     real_send = httpx.Client.send
 
@@ -170,9 +176,11 @@ def test_a_second_hub_has_its_own_client(monkeypatch: pytest.MonkeyPatch) -> Non
         real_init(self, *args, **kwargs)
 
     monkeypatch.setattr(httpx.Client, "__init__", spy)
-    with Hub.from_config(acme_config(), transport=httpx.MockTransport(no_network)):
-        with Hub.from_config(acme_config(), transport=httpx.MockTransport(no_network)):
-            pass
+    with (
+        Hub.from_config(acme_config(), transport=httpx.MockTransport(no_network)),
+        Hub.from_config(acme_config(), transport=httpx.MockTransport(no_network)),
+    ):
+        pass
     assert len(created) == 2
     assert all(client.is_closed for client in created)
 
@@ -194,7 +202,9 @@ secret = "s"
 """
 
 
-@pytest.mark.parametrize("constructor", ["Hub", "from_config", "HubConfig", "from_file", "from_env"])
+@pytest.mark.parametrize(
+    "constructor", ["Hub", "from_config", "HubConfig", "from_file", "from_env"]
+)
 def test_every_constructor_takes_a_transport(tmp_path: Path, constructor: str) -> None:
     calls: list[str] = []
     transport = _acme_transport(calls)
@@ -248,7 +258,9 @@ def test_gateway_none_is_the_default_gateway() -> None:
 
 @pytest.mark.usefixtures("local")
 def test_a_single_gateway_is_the_default_without_saying_so() -> None:
-    with Hub.from_config(local_config("local.plain", alias="only"), transport=httpx.MockTransport(no_network)) as hub:
+    with Hub.from_config(
+        local_config("local.plain", alias="only"), transport=httpx.MockTransport(no_network)
+    ) as hub:
         assert hub.default_gateway == "only"
         assert hub.status("r").gateway == "only"
 
@@ -278,9 +290,13 @@ def test_gateway_is_chosen_per_call_on_every_operation() -> None:
 
 @pytest.mark.usefixtures("local")
 def test_no_default_and_several_gateways_asks_for_one() -> None:
-    with Hub.from_config(_two_gateways(default=None), transport=httpx.MockTransport(no_network)) as hub:
-        with pytest.raises(ConfigurationError, match="no gateway given") as raised:
-            hub.status("o")
+    with (
+        Hub.from_config(
+            _two_gateways(default=None), transport=httpx.MockTransport(no_network)
+        ) as hub,
+        pytest.raises(ConfigurationError, match="no gateway given") as raised,
+    ):
+        hub.status("o")
     assert "flow, plain" in str(raised.value)
 
 
@@ -421,7 +437,9 @@ def _payhub_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
 
 
 @pytest.mark.usefixtures("local")
-def test_each_operation_has_one_request_id_in_every_log_record(caplog: pytest.LogCaptureFixture) -> None:
+def test_each_operation_has_one_request_id_in_every_log_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG, logger="payhub")
     with Hub.from_config(_two_gateways("flow"), transport=httpx.MockTransport(_answer)) as hub:
         hub.status("o")
@@ -535,7 +553,7 @@ def test_verify_with_expected_refuses_a_different_payment(
         assert hub.verify(Callback()).status is status
     assert raised.value.field == field
     assert (raised.value.gateway, raised.value.operation) == ("local", "verify")
-    assert isinstance(raised.value, SignatureError.__mro__[1])  # a VerificationError
+    assert isinstance(raised.value, VerificationError)
 
 
 @pytest.mark.parametrize(
@@ -558,9 +576,8 @@ def test_verify_with_expected_checks_only_the_invoice_number_of_non_money_status
     with _verifying(monkeypatch, no_amount) as hub:
         assert hub.verify(Callback(), expected=EXPECTED).status is status
     wrong_invoice = _result(status, invoice_number="INV-2")
-    with _verifying(monkeypatch, wrong_invoice) as hub:
-        with pytest.raises(AmountMismatch) as raised:
-            hub.verify(Callback(), expected=EXPECTED)
+    with _verifying(monkeypatch, wrong_invoice) as hub, pytest.raises(AmountMismatch) as raised:
+        hub.verify(Callback(), expected=EXPECTED)
     assert raised.value.field == "invoice_number"
 
 

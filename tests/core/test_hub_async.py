@@ -78,7 +78,14 @@ async def test_plain_results_and_flows_both_work() -> None:
             assert (await hub.refund("o", gateway=gateway)).gateway == gateway
             assert (await hub.status("o", gateway=gateway)).status is PaymentStatus.PAID
         assert (await hub.status("o")).gateway == "plain"
-    assert paths == ["/orders", "/verify", "/orders/o/capture", "/orders/o/cancel", "/orders/o/refund", "/orders/o"]
+    assert paths == [
+        "/orders",
+        "/verify",
+        "/orders/o/capture",
+        "/orders/o/cancel",
+        "/orders/o/refund",
+        "/orders/o",
+    ]
 
 
 @pytest.mark.anyio
@@ -94,7 +101,10 @@ async def test_one_async_client_serves_every_gateway_and_concurrent_call(
         return await real_send(self, request, **kwargs)
 
     monkeypatch.setattr(httpx.AsyncClient, "send", spy)
-    config = {"default": "a", "gateways": {"a": {"adapter": "local.flow"}, "b": {"adapter": "local.flow"}}}
+    config = {
+        "default": "a",
+        "gateways": {"a": {"adapter": "local.flow"}, "b": {"adapter": "local.flow"}},
+    }
     results: list[PaymentResult] = []
     async with AsyncHub.from_config(config, transport=httpx.MockTransport(_answer)) as hub:
 
@@ -112,7 +122,9 @@ ACME_TOML = '[gateways.acme]\nadapter = "acme.pay"\napi_key = "k"\nsecret = "s"\
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("constructor", ["AsyncHub", "from_config", "HubConfig", "from_file", "from_env"])
+@pytest.mark.parametrize(
+    "constructor", ["AsyncHub", "from_config", "HubConfig", "from_file", "from_env"]
+)
 async def test_every_async_constructor_takes_a_transport(tmp_path: Path, constructor: str) -> None:
     calls: list[str] = []
 
@@ -179,15 +191,23 @@ async def test_an_exception_inside_an_async_driven_flow_is_wrapped(
 @pytest.mark.anyio
 async def test_a_payhub_error_gets_the_async_call_context(monkeypatch: pytest.MonkeyPatch) -> None:
     use_local_adapters(monkeypatch, local_flow=Crashes)
-    async with AsyncHub.from_config(local_config(), transport=httpx.MockTransport(no_network)) as hub:
+    async with AsyncHub.from_config(
+        local_config(), transport=httpx.MockTransport(no_network)
+    ) as hub:
         with pytest.raises(GatewayError) as raised:
             await hub.cancel("o")
-    assert (raised.value.gateway, raised.value.operation, raised.value.code) == ("local", "cancel", "CAPTURED")
+    assert (raised.value.gateway, raised.value.operation, raised.value.code) == (
+        "local",
+        "cancel",
+        "CAPTURED",
+    )
     assert raised.value.request_id
 
 
 @pytest.mark.anyio
-async def test_async_verify_with_expected_refuses_another_amount(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_async_verify_with_expected_refuses_another_amount(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     class Verifies:
         Settings = LocalSettings
 
@@ -204,7 +224,9 @@ async def test_async_verify_with_expected_refuses_another_amount(monkeypatch: py
             )
 
     use_local_adapters(monkeypatch, local_flow=Verifies)
-    async with AsyncHub.from_config(local_config(), transport=httpx.MockTransport(no_network)) as hub:
+    async with AsyncHub.from_config(
+        local_config(), transport=httpx.MockTransport(no_network)
+    ) as hub:
         with pytest.raises(AmountMismatch) as raised:
             await hub.verify(Callback(), expected=invoice())
         assert (await hub.verify(Callback(), expected=invoice(amount="1.00"))).is_paid

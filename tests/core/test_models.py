@@ -94,8 +94,13 @@ def _card(**changes: Any) -> Card:
         (OtpCode, {"reference": _MISSING, "code": _MISSING, "invoice": _MISSING}),
         (
             PaymentResult,
-            {"status": _MISSING, "reference": _MISSING, "invoice_number": None, "amount": None,
-             "transaction_id": None},
+            {
+                "status": _MISSING,
+                "reference": _MISSING,
+                "invoice_number": None,
+                "amount": None,
+                "transaction_id": None,
+            },
         ),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else "",
@@ -244,9 +249,7 @@ def test_a_nested_error_names_the_full_path() -> None:
 
 def test_a_nested_float_amount_is_still_a_type_error() -> None:
     with pytest.raises(FloatAmountError):
-        PaymentResult(
-            status="paid", reference="r", amount={"amount": 1.5, "currency": "USD"}
-        )
+        PaymentResult(status="paid", reference="r", amount={"amount": 1.5, "currency": "USD"})
     with pytest.raises(FloatAmountError):
         Capabilities(currencies={"USD"}, operations=set(), min_amount=(0.5,))
 
@@ -495,8 +498,9 @@ _json_values = st.recursive(
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
     max_leaves=15,
 )
 
@@ -563,12 +567,15 @@ def test_header_lookup_ignores_case() -> None:
 
 
 def test_content_type_drops_parameters_and_case() -> None:
-    callback = Callback(headers={"Content-Type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8"})
+    callback = Callback(
+        headers={"Content-Type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8"}
+    )
     assert callback.content_type == "application/x-www-form-urlencoded"
 
 
 @pytest.mark.parametrize(
-    "name", ["Authorization", "authorization", "Cookie", "Set-Cookie", "X-Api-Key", "Proxy-Authorization"]
+    "name",
+    ["Authorization", "authorization", "Cookie", "Set-Cookie", "X-Api-Key", "Proxy-Authorization"],
 )
 def test_callback_repr_hides_credential_headers(name: str) -> None:
     callback = Callback(headers={name: f"Bearer {CANARY}", "X-Trace": "visible-trace"})

@@ -20,6 +20,7 @@ from _hubkit import (
     invoice,
     use_local_adapters,
 )
+from pydantic import Field, SecretBytes, SecretStr
 
 from payhub_core import (
     AsyncHub,
@@ -115,12 +116,27 @@ async def test_no_secret_leaks_on_the_async_success_path() -> None:
 
 
 @pytest.mark.usefixtures("logs")
-def test_secret_headers_are_redacted_in_the_structured_record(caplog: pytest.LogCaptureFixture) -> None:
-    with Hub.from_config(_acme_config(), transport=httpx.MockTransport(_acme_ok)) as hub:
-        hub.status("pay_1")
-    [attempt] = [r for r in caplog.records if r.name == "payhub" and "headers" in r.payhub]  # type: ignore[attr-defined]
-    headers = {name.lower(): value for name, value in attempt.payhub["headers"].items()}  # type: ignore[attr-defined]
-    assert headers["authorization"] == "**********"
+def test_secret_headers_are_redacted_in_the_structured_record(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_local_adapters(monkeypatch, local_flow=FlowAdapter)
+    config = _acme_config()
+    config["gateways"]["local"] = {"adapter": "local.flow", "api_key": SECRET}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return (
+            _acme_ok(request)
+            if request.url.host.startswith("api.acme")
+            else httpx.Response(200, json={"status": "paid"})
+        )
+
+    with Hub.from_config(config, transport=httpx.MockTransport(handler)) as hub:
+        hub.status("pay_1", gateway="acme")
+        hub.status("o", gateway="local")
+    attempts = [r.payhub for r in caplog.records if r.name == "payhub" and "headers" in r.payhub]  # type: ignore[attr-defined]
+    sent = [{name.lower(): value for name, value in a["headers"].items()} for a in attempts]
+    assert sent[0]["authorization"] == "**********"
+    assert sent[1]["x-api-key"] == "**********"
 
 
 # -- failure paths ---------------------------------------------------------------------
@@ -143,14 +159,20 @@ FAILURES: list[tuple[str, Callable[[httpx.Request], httpx.Response]]] = [
 ]
 
 
-@pytest.mark.parametrize("handler", [handler for _, handler in FAILURES], ids=[name for name, _ in FAILURES])
+@pytest.mark.parametrize(
+    "handler", [handler for _, handler in FAILURES], ids=[name for name, _ in FAILURES]
+)
 @pytest.mark.usefixtures("logs")
 def test_no_secret_leaks_on_failure_paths(
     handler: Callable[[httpx.Request], httpx.Response], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("payhub_core._driver.time.sleep", lambda _: None)
     with Hub.from_config(_acme_config(), transport=httpx.MockTransport(handler)) as hub:
-        for call in (lambda: hub.capture("pay_1"), lambda: hub.status("pay_1"), lambda: hub.initiate(invoice())):
+        for call in (
+            lambda: hub.capture("pay_1"),
+            lambda: hub.status("pay_1"),
+            lambda: hub.initiate(invoice()),
+        ):
             with pytest.raises(PayhubError) as raised:
                 call()
             _check_error(raised.value)
@@ -159,9 +181,11 @@ def test_no_secret_leaks_on_failure_paths(
 
 @pytest.mark.usefixtures("logs")
 def test_a_forged_callback_error_does_not_leak_the_secret() -> None:
-    with Hub.from_config(_acme_config(), transport=httpx.MockTransport(_acme_ok)) as hub:
-        with pytest.raises(PayhubError) as raised:
-            hub.verify(Callback(query=acme_return_query("wrong") + f"&note={SECRET}"))
+    with (
+        Hub.from_config(_acme_config(), transport=httpx.MockTransport(_acme_ok)) as hub,
+        pytest.raises(PayhubError) as raised,
+    ):
+        hub.verify(Callback(query=acme_return_query("wrong") + f"&note={SECRET}"))
     _check_error(raised.value)
 
 
@@ -195,7 +219,7 @@ def test_secrets_an_adapter_puts_in_errors_headers_and_paths_are_scrubbed(
     use_local_adapters(monkeypatch, local_flow=Careless)
     # httpx's own logger prints whole URLs; this adapter's URL carries the key, so the
     # check of other loggers is limited to payhub's records for this one case
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    caplog.set_level(logging.WARNING, logger="httpx")
     config = {"gateways": {"local": {"adapter": "local.flow", "api_key": KEY}}}
     transport = httpx.MockTransport(lambda request: httpx.Response(403, text=f"no {KEY}"))
     with Hub.from_config(config, transport=transport) as hub:
@@ -257,7 +281,11 @@ def test_invalid_settings_errors_do_not_echo_secrets(
 
 @pytest.mark.usefixtures("logs")
 def test_env_configuration_errors_do_not_echo_secrets() -> None:
-    env = {"PAYHUB_SHOP__ADAPTER": "acme.pay", "PAYHUB_SHOP__API_KEY": KEY, "PAYHUB_SHOP__MAX_RETRIES": SECRET}
+    env = {
+        "PAYHUB_SHOP__ADAPTER": "acme.pay",
+        "PAYHUB_SHOP__API_KEY": KEY,
+        "PAYHUB_SHOP__MAX_RETRIES": SECRET,
+    }
     with pytest.raises(ConfigurationError) as raised:
         Hub.from_env(env)
     _check_error(raised.value)
@@ -281,10 +309,65 @@ class ReprWithKey:
 
 
 @pytest.mark.usefixtures("logs")
-def test_hook_validation_errors_do_not_leak_the_adapters_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hook_validation_errors_do_not_leak_the_adapters_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     use_local_adapters(monkeypatch, local_flow=ReprWithKey)
     # check_adapter_class catches payhub_* typos before pluggy sees them; go around it
     monkeypatch.setattr("payhub_core._hub.check_adapter_class", lambda name, cls: cls)
     with pytest.raises(ConfigurationError, match="payhub_satus") as raised:
         Hub.from_config({"gateways": {"local": {"adapter": "local.flow", "api_key": KEY}}})
     _check_error(raised.value)
+
+
+class NestedSecretsSettings(LocalSettings):
+    merchant_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    signing_keys: tuple[SecretStr, ...] = ()
+    certificate: SecretBytes = SecretBytes(b"")
+
+
+class UsesNestedSecrets:
+    """Sends secrets from containers in a header the hub does not know by name."""
+
+    Settings = NestedSecretsSettings
+
+    def __init__(self, settings: NestedSecretsSettings) -> None:
+        self.settings = settings
+
+    @hookimpl
+    def payhub_status(self, reference: str) -> Flow[Any]:
+        keys = self.settings.merchant_keys["LYD"].get_secret_value()
+        signing = self.settings.signing_keys[0].get_secret_value()
+        certificate = self.settings.certificate.get_secret_value().decode()
+        yield httpx.Request(
+            "GET",
+            "https://gw.example/status",
+            headers={"X-Merchant": f"{keys};{signing};{certificate}"},
+        )
+        raise GatewayError(f"refused {keys} {signing} {certificate}")
+
+
+@pytest.mark.usefixtures("logs")
+def test_secrets_inside_containers_and_secret_bytes_are_redacted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_local_adapters(monkeypatch, local_flow=UsesNestedSecrets)
+    config = {
+        "gateways": {
+            "local": {
+                "adapter": "local.flow",
+                "merchant_keys": {"LYD": KEY},
+                "signing_keys": [SECRET],
+                "certificate": "CANARY-CERT-0a9b8c7d",
+            }
+        }
+    }
+    with (
+        Hub.from_config(
+            config, transport=httpx.MockTransport(lambda r: httpx.Response(403))
+        ) as hub,
+        pytest.raises(GatewayError) as raised,
+    ):
+        hub.status("o")
+    _check_error(raised.value)
+    assert "CANARY-CERT-0a9b8c7d" not in str(raised.value)

@@ -10,8 +10,9 @@ an installed wheel would be.
 
 from __future__ import annotations
 
+import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -143,7 +144,7 @@ def test_a_broken_adapter_does_not_stop_a_hub_that_does_not_use_it() -> None:
 @pytest.fixture(params=["stevedore-cache-stale", "stevedore-cache-fresh"])
 def make_distribution(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> MakeDistribution:
+) -> Iterator[MakeDistribution]:
     """Install a distribution into a fresh ``sys.path`` entry.
 
     stevedore keeps the entry points it read for the life of the process, so a
@@ -152,11 +153,17 @@ def make_distribution(
     """
     site = tmp_path / "site"
     site.mkdir()
+    created: list[str] = []
     # keep stevedore's on-disk cache for this throw-away sys.path out of the user's home
     if hasattr(stevedore._cache, "_c"):
         monkeypatch.setattr(stevedore._cache._c, "_dir", str(tmp_path / "stevedore-cache"))
 
-    def make(name: str, version: str, entry_points: dict[str, str], modules: dict[str, str] = {}) -> Path:  # noqa: B006
+    def make(
+        name: str,
+        version: str,
+        entry_points: dict[str, str],
+        modules: dict[str, str] | None = None,
+    ) -> Path:
         dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
         dist_info.mkdir()
         (dist_info / "METADATA").write_text(
@@ -166,14 +173,17 @@ def make_distribution(
         (dist_info / "entry_points.txt").write_text(
             f"[{ADAPTER_GROUP}]\n" + "\n".join(lines) + "\n", encoding="utf-8"
         )
-        for module, source in modules.items():
+        for module, source in (modules or {}).items():
             (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+            created.append(module)
         monkeypatch.syspath_prepend(str(site))
         if request.param == "stevedore-cache-fresh":
             monkeypatch.setattr(stevedore.ExtensionManager, "ENTRY_POINT_CACHE", {})
         return site
 
-    return make
+    yield make
+    for module in created:  # the next test's distribution of the same name is another one
+        sys.modules.pop(module, None)
 
 
 def test_a_name_claimed_by_two_distributions_is_an_error_naming_both(

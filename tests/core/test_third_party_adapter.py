@@ -50,11 +50,15 @@ class AcmeServer:
                 },
             )
         if request.method == "POST" and path == "/payments/pay_1/capture":
-            return httpx.Response(200, json=acme_payment("paid", amount_minor=body.get("amount_minor", 2550)))
+            return httpx.Response(
+                200, json=acme_payment("paid", amount_minor=body.get("amount_minor", 2550))
+            )
         if request.method == "POST" and path == "/payments/pay_1/cancel":
             return httpx.Response(200, json=acme_payment("canceled"))
         if request.method == "POST" and path == "/payments/pay_1/refunds":
-            return httpx.Response(200, json=acme_payment("refunded", amount_minor=body.get("amount_minor", 2550)))
+            return httpx.Response(
+                200, json=acme_payment("refunded", amount_minor=body.get("amount_minor", 2550))
+            )
         if request.method == "GET" and path == "/payments/pay_1":
             return httpx.Response(200, json=acme_payment("authorized"))
         return httpx.Response(404, json={"error": "not found"})
@@ -76,10 +80,12 @@ def test_every_acme_hook_works_through_the_sync_hub() -> None:
             "capture": "automatic",
         }
 
-        result = hub.verify(
-            Callback(query=acme_return_query("acme-secret")), expected=invoice()
+        result = hub.verify(Callback(query=acme_return_query("acme-secret")), expected=invoice())
+        assert (result.gateway, result.status, result.reference) == (
+            "acme",
+            PaymentStatus.PAID,
+            "pay_1",
         )
-        assert (result.gateway, result.status, result.reference) == ("acme", PaymentStatus.PAID, "pay_1")
         assert result.amount == Money("25.50", "USD")
         assert len(server.requests) == 1  # verify is local: a signature check, no request
 
@@ -159,9 +165,11 @@ def test_a_forged_acme_return_is_refused() -> None:
 
 def test_an_acme_refusal_is_a_gateway_error_with_the_hub_context() -> None:
     server = AcmeServer(api_key="the-right-key")  # the hub sends acme-key: 401
-    with Hub.from_config(acme_config(), transport=httpx.MockTransport(server)) as hub:
-        with pytest.raises(GatewayError) as raised:
-            hub.capture("pay_1")
+    with (
+        Hub.from_config(acme_config(), transport=httpx.MockTransport(server)) as hub,
+        pytest.raises(GatewayError) as raised,
+    ):
+        hub.capture("pay_1")
     assert raised.value.http_status == 401
     assert (raised.value.gateway, raised.value.operation) == ("acme", "capture")
     assert raised.value.request_id

@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 from plural_support import CLIENT_SECRET, SECRET_KEY, FakePlural, card, config, error, invoice
 
 from payhub_core import (
+    Checkout,
     GatewayError,
     GatewayUnavailable,
     InvalidRequest,
     Money,
+    PayhubError,
     PaymentResult,
     PaymentStatus,
 )
@@ -142,11 +144,46 @@ def test_malformed_order_answers(payhub_hub_factory: Any, body: bytes) -> None:
     ],
 )
 def test_malformed_checkout_answers(payhub_hub_factory: Any, answer: dict[str, Any]) -> None:
+    """A 2xx to order creation that cannot be read: the order may well exist."""
     fake = FakePlural()
     fake.script("POST", "/checkout/", httpx.Response(200, json=answer))
     hub, _ = payhub_hub_factory(config(), fake)
-    with pytest.raises(GatewayError, match="malformed"):
-        hub.initiate(invoice())
+    with pytest.raises(GatewayUnavailable, match="malformed") as caught:
+        hub.initiate(invoice("INV-1001"))
+    assert caught.value.outcome_unknown is True
+    assert caught.value.code == "MALFORMED_RESPONSE"
+    assert "INV-1001 is Plural's idempotency key" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("operation", "method", "path_part", "reference_name"),
+    [
+        ("capture", "PUT", "/capture", "merchant_capture_reference"),
+        ("cancel", "PUT", "/cancel", "status"),
+        ("refund", "POST", "/refunds/", "refund merchant_order_reference"),
+    ],
+)
+@pytest.mark.parametrize("body", [b"<html>ok</html>", b'{"data": {"order_id": 5}}'])
+def test_unreadable_success_of_a_money_call_is_an_unknown_outcome(
+    payhub_hub_factory: Any,
+    operation: str,
+    method: str,
+    path_part: str,
+    reference_name: str,
+    body: bytes,
+) -> None:
+    """A 2xx is not a refusal: the capture or refund probably happened."""
+    fake = FakePlural()
+    order_id = fake.add_order(
+        status="PROCESSED" if operation == "refund" else "AUTHORIZED", pre_auth=True
+    )
+    fake.script(method, path_part, httpx.Response(200, content=body))
+    hub, _ = payhub_hub_factory(config(), fake)
+    with pytest.raises(GatewayUnavailable) as caught:
+        getattr(hub, operation)(order_id)
+    assert caught.value.outcome_unknown is True
+    assert caught.value.code == "MALFORMED_RESPONSE"
+    assert reference_name in caught.value.message
 
 
 def test_challenge_url_must_be_a_web_address(payhub_hub_factory: Any) -> None:
@@ -159,8 +196,9 @@ def test_challenge_url_must_be_a_web_address(payhub_hub_factory: Any) -> None:
     }
     fake.script("POST", "/payments", httpx.Response(200, json={"data": order}))
     hub, _ = payhub_hub_factory(config("plural.seamless"), fake)
-    with pytest.raises(GatewayError, match="challenge_url"):
+    with pytest.raises(GatewayUnavailable, match="challenge_url") as caught:
         hub.initiate(invoice(payment_method=card()))
+    assert "merchant_payment_reference pay-" in caught.value.message
 
 
 def test_rate_limited(payhub_hub_factory: Any) -> None:
@@ -442,11 +480,18 @@ def test_any_answer_gives_a_result_or_a_payhub_error(
         "initiate": lambda: hosted.payhub_initiate(invoice()),
         "seamless": lambda: seamless.payhub_initiate(invoice(payment_method=card())),
     }
+    outcome: Any
     try:
-        result = run(flows[operation](), token_then(body, status))
-    except GatewayError:
-        return
-    except InvalidRequest:
+        outcome = run(flows[operation](), token_then(body, status))
+    except PayhubError as problem:  # anything else fails the test
+        outcome = problem
+    if isinstance(outcome, GatewayUnavailable):
+        # Only an unreadable 2xx to a call that changes something.
+        assert operation != "status"
+        assert 200 <= status < 300
+        assert outcome.outcome_unknown
+    elif isinstance(outcome, InvalidRequest):
         assert operation == "refund"  # the refund rules read the order; nothing else may
-        return
-    assert isinstance(result, PaymentResult) or operation in ("initiate", "seamless")
+    elif not isinstance(outcome, GatewayError):
+        expected = Checkout if operation in ("initiate", "seamless") else PaymentResult
+        assert isinstance(outcome, expected)

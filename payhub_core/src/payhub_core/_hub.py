@@ -151,7 +151,8 @@ def _build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> _Gateway
         # Looked up through the module so that tests (and tools) can swap the registry.
         cls: Any = check_adapter_class(name, _registry.load_adapter(name))
     except PayhubError as error:
-        raise error.with_context(gateway=alias)
+        error.with_context(gateway=alias)
+        raise
     try:
         settings = cls.Settings.model_validate(dict(config.settings))
     except ValidationError as error:
@@ -163,7 +164,8 @@ def _build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> _Gateway
     try:
         adapter = cls(settings)
     except PayhubError as error:
-        raise error.with_context(gateway=alias).scrub(secrets)
+        error.with_context(gateway=alias).scrub(secrets)
+        raise
     except Exception as error:
         raise ConfigurationError(
             f"gateway {alias!r}: adapter {name!r} failed to start ({type(error).__name__})",
@@ -174,7 +176,8 @@ def _build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> _Gateway
         hooks, capabilities = _register(alias, name, adapter, plugins)
     except PayhubError as error:
         # pluggy's messages show the adapter's repr, which may hold what it was given
-        raise error.scrub(secrets)
+        error.scrub(secrets)
+        raise
 
     timeout_seconds = float(getattr(settings, "timeout", 30.0))
     connect_seconds = float(getattr(settings, "connect_timeout", 10.0))

@@ -58,11 +58,17 @@ OPERATIONS: tuple[Operation, ...] = ("initiate", "verify", "capture", "cancel", 
 def _location(loc: tuple[int | str, ...]) -> str:
     # pydantic names union members in locations ("tagged-union[Card,Upi]", "str",
     # "function-plain[_validate()]"); the caller wants the field path.
-    parts = [str(part) for part in loc if not (isinstance(part, str) and ("[" in part or part in _UNION_MEMBERS))]
+    parts = [
+        str(part)
+        for part in loc
+        if not (isinstance(part, str) and ("[" in part or part in _UNION_MEMBERS))
+    ]
     return ".".join(parts)
 
 
-_UNION_MEMBERS = frozenset({"str", "int", "bool", "float", "bytes", "none", "is-instance", "list", "dict"})
+_UNION_MEMBERS = frozenset(
+    {"str", "int", "bool", "float", "bytes", "none", "is-instance", "list", "dict"}
+)
 
 
 def _safe_message(item: ErrorDetails) -> str:
@@ -441,7 +447,8 @@ class Callback(_Model):
             pairs += self.form()
         return pairs
 
-    def json(self) -> Any:
+    # Shadows pydantic's deprecated v1 ``BaseModel.json()`` (use ``model_dump_json()``).
+    def json(self) -> Any:  # type: ignore[override]
         """The body parsed as JSON, objects as ordered dicts, numbers with a fraction or
         exponent as ``Decimal`` (never float)."""
         try:

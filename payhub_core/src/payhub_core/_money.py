@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import decimal
 import re
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -60,9 +60,7 @@ def currency_exponent(currency: str) -> int:
 
 def _currency_code(currency: object) -> str:
     if not isinstance(currency, str):
-        raise InvalidMoney(
-            "currency must be an ISO 4217 code string", field="currency", rule="str"
-        )
+        raise InvalidMoney("currency must be an ISO 4217 code string", field="currency", rule="str")
     # Three ASCII letters, then upper-cased: str.upper() alone maps "uſd" to "USD".
     code = currency.strip()
     return code.upper() if _CODE.fullmatch(code) else code

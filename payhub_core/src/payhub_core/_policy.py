@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -104,7 +104,8 @@ class RetryPolicy:
         return Decision()
 
     def _delay(self, attempt: int, response: httpx.Response | None = None) -> float:
-        delay = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)  # noqa: S311
+        growth = 2.0 ** min(attempt - 1, 32)  # the cap below applies long before this one
+        delay = self.backoff * growth * random.uniform(0.5, 1.0)  # noqa: S311
         if response is not None:
             delay = max(delay, _retry_after(response) or 0.0)
         return min(delay, self.max_delay)

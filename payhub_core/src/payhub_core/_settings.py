@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, SecretBytes, SecretStr
 
 __all__ = ["DEFAULT_SANDBOX_URL", "GatewaySettings", "sandbox_url", "secret_values"]
 
@@ -26,15 +28,27 @@ class GatewaySettings(BaseModel):
 
 
 def secret_values(settings: BaseModel) -> list[str]:
-    """Every ``SecretStr`` value in ``settings`` (nested models included), for redaction."""
+    """Every secret value in ``settings``, for redaction: ``SecretStr`` and ``SecretBytes``
+    fields, also inside nested models, mappings and sequences."""
     found: list[str] = []
     for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr):
-            found.append(value.get_secret_value())
-        elif isinstance(value, BaseModel):
-            found.extend(secret_values(value))
+        _collect(getattr(settings, name), found)
     return [secret for secret in found if secret]
+
+
+def _collect(value: object, found: list[str]) -> None:
+    if isinstance(value, SecretStr):
+        found.append(value.get_secret_value())
+    elif isinstance(value, SecretBytes):
+        found.append(value.get_secret_value().decode("utf-8", "replace"))
+    elif isinstance(value, BaseModel):
+        found.extend(secret_values(value))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _collect(item, found)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            _collect(item, found)
 
 
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8808"

@@ -208,7 +208,7 @@ class PluralAdapter:
         response, token = yield from self._send(
             method, path, body, safe=safe, on_unknown=on_unknown
         )
-        return response, read_json(response, what, (*secrets, token, *self._secrets))
+        return response, read_json(response, what, (*secrets, token, *self._secrets), on_unknown)
 
     def _order_call(
         self,
@@ -229,9 +229,9 @@ class PluralAdapter:
         try:
             order = parse_order(data.get("data"))
         except ValueError as error:
-            raise malformed(what, response, str(error)) from None
+            raise malformed(what, response, str(error), on_unknown) from None
         if order_id is not None and order.order_id != order_id:
-            raise malformed(what, response, "it describes another order")
+            raise malformed(what, response, "it describes another order", on_unknown)
         return order
 
     def _get_order(self, order_id: str) -> Flow[Order]:
@@ -329,18 +329,21 @@ class PluralAdapter:
                 rule=f"at most {left}",
             )
         refund_reference = merchant_reference("rf")
+        on_unknown = (
+            f"it was sent as refund merchant_order_reference {refund_reference}; "
+            "look that reference up before refunding again"
+        )
         response, data = yield from self._call(
             "POST",
             f"{REFUNDS_PATH}/{order_id}",
             "the refund",
             {"merchant_order_reference": refund_reference, "order_amount": wire_amount(amount)},
-            on_unknown=f"it was sent as refund merchant_order_reference {refund_reference}; "
-            "look that reference up before refunding again",
+            on_unknown=on_unknown,
         )
         try:
             refund = parse_order(data.get("data"))
         except ValueError as error:
-            raise malformed("the refund", response, str(error)) from None
+            raise malformed("the refund", response, str(error), on_unknown) from None
         if refund.status == "FAILED":
             raise GatewayError(
                 f"Plural did not process refund {refund_reference} of order {order_id}",

@@ -30,26 +30,26 @@ class HostedCheckoutAdapter(PluralAdapter):
         methods = hosted_methods(invoice)
         if methods is not None:
             body["allowed_payment_methods"] = methods
+        on_unknown = (
+            f"merchant_order_reference {invoice.number} is Plural's idempotency key: "
+            "initiating the same invoice again returns the existing order"
+        )
+        what = "the checkout link"
         response, data = yield from self._call(
-            "POST",
-            CHECKOUT_PATH,
-            "the checkout link",
-            body,
-            on_unknown=f"merchant_order_reference {invoice.number} is Plural's idempotency "
-            "key: initiating the same invoice again returns the existing order",
+            "POST", CHECKOUT_PATH, what, body, on_unknown=on_unknown
         )
         order_id = data.get("order_id")
         redirect_url = data.get("redirect_url")
         code = data.get("response_code")
         if code is not None and code != 200:
-            raise malformed("the checkout link", response, f"response_code {code!r}")
+            raise malformed(what, response, f"response_code {code!r}", on_unknown)
         if not isinstance(order_id, str) or not REFERENCE.fullmatch(order_id):
-            raise malformed("the checkout link", response, "no usable order_id")
+            raise malformed(what, response, "no usable order_id", on_unknown)
         if not isinstance(redirect_url, str) or urlsplit(redirect_url).scheme not in (
             "http",
             "https",
         ):
-            raise malformed("the checkout link", response, "no usable redirect_url")
+            raise malformed(what, response, "no usable redirect_url", on_unknown)
         return Checkout(
             reference=order_id,
             action=Redirect(url=redirect_url),

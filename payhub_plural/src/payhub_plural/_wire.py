@@ -63,6 +63,7 @@ order id before it goes into a URL path also keeps ``../`` and ``?`` out of the 
 
 _CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MESSAGE_LIMIT = 300
+_PAN = re.compile(r"(?<![0-9])[0-9]{12,19}(?![0-9])")
 
 
 def request_timestamp(now: float) -> str:
@@ -131,12 +132,16 @@ def wire_amount(amount: Money, field: str = "amount") -> dict[str, Any]:
 
 
 def _clean_text(value: object, secrets: Iterable[str]) -> str | None:
+    """Gateway text fit for an exception: printable, bounded, without ``secrets`` and
+    without anything that looks like a card number (a run of 12-19 digits keeps only its
+    last four, as PCI DSS allows), whichever call it came back from."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = "".join(char if char.isprintable() else " " for char in value).strip()
     for secret in secrets:
         if secret:
             text = text.replace(secret, "**********")
+    text = _PAN.sub(lambda match: "*" * (len(match.group()) - 4) + match.group()[-4:], text)
     return text[:_MESSAGE_LIMIT]
 
 
@@ -189,8 +194,14 @@ def gateway_error(
     return GatewayError(text, http_status=status, code=code, gateway_message=message)
 
 
-def read_json(response: httpx.Response, what: str, secrets: Iterable[str] = ()) -> dict[str, Any]:
-    """The JSON object of a 2xx answer; an error answer or a malformed body raises."""
+def read_json(
+    response: httpx.Response,
+    what: str,
+    secrets: Iterable[str] = (),
+    on_unknown: str | None = None,
+) -> dict[str, Any]:
+    """The JSON object of a 2xx answer; an error answer or a malformed body raises (see
+    :func:`malformed` for ``on_unknown``)."""
     if not 200 <= response.status_code < 300:
         raise gateway_error(response, what, secrets)
     try:
@@ -198,21 +209,29 @@ def read_json(response: httpx.Response, what: str, secrets: Iterable[str] = ()) 
     except (ValueError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict):
-        raise GatewayError(
-            f"Plural answered {what} with a body that is not a JSON object "
-            f"(HTTP {response.status_code})",
-            http_status=response.status_code,
-            code="MALFORMED_RESPONSE",
-        )
+        raise malformed(what, response, "not a JSON object", on_unknown)
     return body
 
 
-def malformed(what: str, response: httpx.Response, problem: str) -> GatewayError:
-    return GatewayError(
-        f"Plural answered {what} with a malformed body: {problem}",
-        http_status=response.status_code,
-        code="MALFORMED_RESPONSE",
-    )
+def malformed(
+    what: str, response: httpx.Response, problem: str, on_unknown: str | None = None
+) -> GatewayError | GatewayUnavailable:
+    """The error for a 2xx answer payhub cannot read.
+
+    For a call that changes something (``on_unknown`` says how to recognise it later) a
+    2xx means Plural probably did it: that is an unknown outcome, not a refusal, so it is
+    ``GatewayUnavailable(outcome_unknown=True)`` and nobody retries it blindly. For a
+    safe call (token, Get Order) it is a ``GatewayError``.
+    """
+    text = f"Plural answered {what} with a malformed body: {problem}"
+    if on_unknown is not None:
+        return GatewayUnavailable(
+            f"{text}; the outcome is unknown: {on_unknown}",
+            outcome_unknown=True,
+            http_status=response.status_code,
+            code="MALFORMED_RESPONSE",
+        )
+    return GatewayError(text, http_status=response.status_code, code="MALFORMED_RESPONSE")
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
@@ -308,12 +327,3 @@ def parse_order(data: object) -> Order:
         challenge_url=challenge or None,
         data=data,
     )
-
-
-def order_from(response: httpx.Response, what: str, secrets: Iterable[str] = ()) -> Order:
-    """The order in a ``{"data": Order}`` answer (Get Order, capture, cancel, payments)."""
-    body = read_json(response, what, secrets)
-    try:
-        return parse_order(body.get("data"))
-    except ValueError as error:
-        raise malformed(what, response, str(error)) from None

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -100,9 +101,8 @@ class _PlutuAdapter:
         return "LYD"
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(environment={self.settings.environment!r}, root={self._root!r})"
-        )
+        host = urlsplit(self._root).hostname  # not the whole root: it could carry userinfo
+        return f"{type(self).__name__}(environment={self.settings.environment!r}, host={host!r})"
 
     def _exchange(
         self, action: str, *, money_moves: bool = False, hide: tuple[str, ...] = ()

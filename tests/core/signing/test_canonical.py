@@ -48,7 +48,11 @@ java_key = functools.cmp_to_key(java_compare)
 
 
 def test_sorted_query_sorts_keys_and_keeps_values_raw() -> None:
-    fields = {"status": "FAILED", "order_id": "v1-1", "error_message": "Consumer Authentication required"}
+    fields = {
+        "status": "FAILED",
+        "order_id": "v1-1",
+        "error_message": "Consumer Authentication required",
+    }
     assert (
         sorted_query(fields)
         == "error_message=Consumer Authentication required&order_id=v1-1&status=FAILED"
@@ -103,7 +107,9 @@ _keys = st.text(st.characters(exclude_characters="&="), min_size=1, max_size=8)
     second=_keys,
     v1=st.text(max_size=10),
     v2=st.text(max_size=10),
-    rest=st.dictionaries(_keys, st.text(st.characters(exclude_characters="&"), max_size=5), max_size=3),
+    rest=st.dictionaries(
+        _keys, st.text(st.characters(exclude_characters="&"), max_size=5), max_size=3
+    ),
 )
 def test_sorted_query_collisions_exist_for_any_two_keys(
     first: str, second: str, v1: str, v2: str, rest: dict[str, str]
@@ -131,8 +137,15 @@ def test_select_keeps_the_first_position_and_last_value_of_a_repeated_key() -> N
 
 
 @given(
-    signed=st.lists(st.tuples(st.sampled_from(["gateway", "approved", "amount"]), st.text()), max_size=5),
-    noise=st.lists(st.tuples(st.text().filter(lambda k: k not in {"gateway", "approved", "amount"}), st.text()), max_size=5),
+    signed=st.lists(
+        st.tuples(st.sampled_from(["gateway", "approved", "amount"]), st.text()), max_size=5
+    ),
+    noise=st.lists(
+        st.tuples(
+            st.text().filter(lambda k: k not in {"gateway", "approved", "amount"}), st.text()
+        ),
+        max_size=5,
+    ),
     positions=st.lists(st.integers(0, 10), max_size=5),
 )
 def test_parameters_outside_the_whitelist_never_change_the_signed_string(
@@ -153,7 +166,9 @@ def test_field_schema_refuses_two_free_text_fields() -> None:
         FieldSchema({"a": None, "b": None})
 
 
-@pytest.mark.parametrize("pattern", [r".*", r".+", r"[^ ]+", r"[a-z&]+", r"[=a-z]+", r"\W", r"[\s\S]*"])
+@pytest.mark.parametrize(
+    "pattern", [r".*", r".+", r"[^ ]+", r"[a-z&]+", r"[=a-z]+", r"\W", r"[\s\S]*"]
+)
 def test_field_schema_refuses_patterns_accepting_ampersand_or_equals(pattern: str) -> None:
     with pytest.raises(ValueError, match="must not accept"):
         FieldSchema({"a": pattern})
@@ -165,7 +180,9 @@ def test_field_schema_refuses_field_names_holding_separators(name: str) -> None:
         FieldSchema({name: r"[a-z]+"})
 
 
-@pytest.mark.parametrize(("pattern", "value"), [(r"x[&]y", "x&y"), (r"a=b", "a=b"), (r"x(&x)*", "x&x")])
+@pytest.mark.parametrize(
+    ("pattern", "value"), [(r"x[&]y", "x&y"), (r"a=b", "a=b"), (r"x(&x)*", "x&x")]
+)
 def test_field_schema_refuses_separators_even_when_a_sly_pattern_admits_them(
     pattern: str, value: str
 ) -> None:
@@ -187,7 +204,13 @@ def test_field_schema_refuses_a_documented_field_given_twice() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("order_id", "v1 1"), ("order_id", ""), ("status", "paid"), ("status", "AUTHORIZED\n"), ("error_code", "E-1")],
+    [
+        ("order_id", "v1 1"),
+        ("order_id", ""),
+        ("status", "paid"),
+        ("status", "AUTHORIZED\n"),
+        ("error_code", "E-1"),
+    ],
 )
 def test_field_schema_refuses_values_outside_their_pattern(key: str, value: str) -> None:
     with pytest.raises(MalformedCallback):
@@ -211,7 +234,7 @@ def _parses(text: str, schema_names: list[str]) -> list[dict[str, str]]:
     results = []
     for cuts in itertools.product([False, True], repeat=max(len(tokens) - 1, 0)):
         groups, current = [], [tokens[0]] if tokens else []
-        for token, cut in zip(tokens[1:], cuts):
+        for token, cut in zip(tokens[1:], cuts, strict=True):
             if cut:
                 groups.append("&".join(current))
                 current = [token]

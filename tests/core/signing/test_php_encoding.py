@@ -153,7 +153,9 @@ def _model_scalar(value: Any) -> str | None:
 
 
 @given(php_params())
-def test_http_build_query_agrees_with_the_model_on_php_scalars(params: list[tuple[str, Any]]) -> None:
+def test_http_build_query_agrees_with_the_model_on_php_scalars(
+    params: list[tuple[str, Any]],
+) -> None:
     expected = "&".join(
         f"{model_urlencode(key)}={model_urlencode(text)}"
         for key, value in params
@@ -259,7 +261,15 @@ def test_php_float_known_outputs(value: float, printed: str) -> None:
 
 def test_the_gcvt_model_itself_reproduces_the_known_php_outputs() -> None:
     # The model is only trusted because it gives PHP's documented answers.
-    known = {5.0: "5", 6.01: "6.01", 1e14: "1.0E+14", 1e-05: "1.0E-5", 0.0001: "0.0001",
-             -0.0: "-0", 123456789012345.0: "1.2345678901234E+14", 100000000000000000000.0: "1.0E+20"}
+    known = {
+        5.0: "5",
+        6.01: "6.01",
+        1e14: "1.0E+14",
+        1e-05: "1.0E-5",
+        0.0001: "0.0001",
+        -0.0: "-0",
+        123456789012345.0: "1.2345678901234E+14",
+        100000000000000000000.0: "1.0E+20",
+    }
     for value, printed in known.items():
         assert model_php_gcvt(value) == printed

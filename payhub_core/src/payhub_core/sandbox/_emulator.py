@@ -47,9 +47,17 @@ class Emulator:
     """A gateway emulator mounted at ``/<name>`` on the sandbox server.
 
     ``create_app(base_url)`` returns its ASGI app; ``base_url`` is the public URL of the
-    mount (``http://127.0.0.1:8808/plutu``), for links and redirects it writes. It serves
-    ``GET /_sandbox`` (JSON: test credentials, OTP codes, scenarios). ``demo_cases(base_url)``
-    lists the demo walks for its adapters.
+    mount (``http://127.0.0.1:8808/plutu``), for links and redirects it writes.
+
+    Conventions every emulator follows:
+
+    - ``GET /_sandbox`` answers JSON with the test credentials, any fixed OTP codes and the
+      scenarios a developer can trigger on purpose;
+    - an emulator that sends webhooks takes their target with ``PUT /_sandbox/config``
+      ``{"webhook_url": "..."}`` (the demo points it at its merchant); others may answer 404;
+    - the app keeps its state on ``app.state.emulator`` for tests and tools.
+
+    ``demo_cases(base_url)`` lists the demo walks for its adapters.
     """
 
     name: str

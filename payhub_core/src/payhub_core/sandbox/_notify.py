@@ -62,7 +62,14 @@ class Notifier:
                         return
                 except httpx.HTTPError as error:
                     delivery.error = type(error).__name__
-                await asyncio.sleep(self.retry_delay * attempt)
+                if attempt < self.attempts:
+                    await asyncio.sleep(self.retry_delay * attempt)
+
+    async def aclose(self) -> None:
+        """Cancel every pending delivery (when the emulator's loop is about to close)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def drain(self) -> None:
         """Wait until every pending delivery has finished (for tests)."""

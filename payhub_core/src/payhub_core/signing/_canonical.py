@@ -81,11 +81,7 @@ class FieldSchema:
                 raise ValueError(f"the pattern of {name!r} must not accept '&' or '='")
         # What the free-text value must not contain: "&name=" for every later field.
         self._forbidden = {
-            name: tuple(
-                f"&{other}="
-                for other in fields
-                if _java_order(other) > _java_order(name)
-            )
+            name: tuple(f"&{other}=" for other in fields if _java_order(other) > _java_order(name))
             for name in free
         }
 

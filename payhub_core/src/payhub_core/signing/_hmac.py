@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 
 __all__ = [
     "constant_time_equal",
@@ -13,6 +14,9 @@ __all__ = [
     "hmac_sha256_base64",
     "hmac_sha256_hex",
 ]
+
+
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 
 def _bytes(value: str | bytes) -> bytes:
@@ -41,10 +45,10 @@ def constant_time_equal(expected: str | bytes, received: str | bytes) -> bool:
 def hex_equal(expected: str, received: str) -> bool:
     """Compare two hex digests without regard to case, in constant time.
 
-    Non-hex input never matches. (Plutu's own check is case-sensitive: use
-    :func:`constant_time_equal` there.)
+    Only whole hex digests compare: non-hex input never matches, including the white
+    space ``bytes.fromhex`` would skip and the empty string. (Plutu's own check is
+    case-sensitive: use :func:`constant_time_equal` there.)
     """
-    try:
-        return hmac.compare_digest(bytes.fromhex(expected), bytes.fromhex(received))
-    except ValueError:
+    if not (_HEX.fullmatch(expected) and _HEX.fullmatch(received)):
         return False
+    return hmac.compare_digest(expected.lower().encode("ascii"), received.lower().encode("ascii"))

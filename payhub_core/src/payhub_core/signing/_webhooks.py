@@ -19,6 +19,7 @@ from payhub_core.signing._hmac import constant_time_equal, hmac_sha256
 __all__ = ["WebhookMessage", "sign_webhook", "verify_webhook", "webhook_key"]
 
 DEFAULT_TOLERANCE = 300
+_MAX_STAMP_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,16 @@ def webhook_key(secret: str, *, base64_encoded: bool = False) -> bytes:
     """The HMAC key for ``secret``: its UTF-8 bytes, or the bytes it encodes in Base64
     (``whsec_`` prefix allowed) when the provider hands out Base64 secrets."""
     if not base64_encoded:
-        return secret.encode("utf-8")
-    text = secret.removeprefix("whsec_")
-    try:
-        return base64.b64decode(text, validate=True)
-    except binascii.Error:
-        raise ValueError("the webhook secret is not valid Base64") from None
+        key = secret.encode("utf-8")
+    else:
+        try:
+            key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except binascii.Error:
+            raise ValueError("the webhook secret is not valid Base64") from None
+    if not key:
+        # HMAC takes an empty key, and then anybody can sign.
+        raise ValueError("the webhook secret is empty")
+    return key
 
 
 def _content(msg_id: str, timestamp: str, body: bytes) -> bytes:
@@ -74,7 +79,9 @@ def verify_webhook(
     msg_id = _header(headers, "webhook-id")
     stamp = _header(headers, "webhook-timestamp").strip()
     signatures = _header(headers, "webhook-signature")
-    if not stamp.isdigit() or not stamp.isascii():
+    # Unix seconds: ASCII digits, and few enough of them to be a time (a 5000-digit
+    # "timestamp" would make int() and the clock arithmetic raise).
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= _MAX_STAMP_DIGITS):
         raise SignatureError("the webhook-timestamp header is not a unix timestamp")
     timestamp = int(stamp)
     if tolerance is not None:

@@ -188,7 +188,9 @@ def query_params(
     """Ordered ``(key, value)`` lists with arbitrary Unicode (no lone surrogates: those are
     not text a browser or a gateway can send). Repeated keys unless ``unique_keys``."""
     return st.lists(
-        st.tuples(st.text(min_size=1) if keys is None else keys, st.text() if values is None else values),
+        st.tuples(
+            st.text(min_size=1) if keys is None else keys, st.text() if values is None else values
+        ),
         min_size=min_size,
         max_size=max_size,
         unique_by=(lambda pair: pair[0]) if unique_keys else None,

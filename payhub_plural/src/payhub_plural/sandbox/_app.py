@@ -51,7 +51,6 @@ from payhub_plural.sandbox._validate import (
 __all__ = ["PluralEmulator", "create_app", "return_signature"]
 
 _ALNUM = string.ascii_letters + string.digits
-_UNAUTHORIZED = PluralError(401, "UNAUTHORIZED", "Unauthorized")
 _DUPLICATE_RESEND_DELAY = 0.2
 _DECISIONS = ("approve", "decline", "cancel")
 _SUCCESS_EVENT = {"AUTHORIZED": "ORDER_AUTHORIZED", "PROCESSED": "ORDER_PROCESSED"}
@@ -64,6 +63,10 @@ def return_signature(fields: dict[str, str], secret_key_hex: str) -> str:
     every returned field but ``signature``; upper-case hex."""
     message = sorted_query(fields, exclude=("signature",))
     return hmac_sha256_hex(bytes.fromhex(secret_key_hex), message, upper=True)
+
+
+def _unauthorized() -> PluralError:
+    return PluralError(401, "UNAUTHORIZED", "Unauthorized")
 
 
 def _rupees(paise: int) -> str:
@@ -160,12 +163,14 @@ class PluralEmulator:
 
     @staticmethod
     async def _plural_error(_request: Request, error: Exception) -> Response:
-        assert isinstance(error, PluralError)
+        if not isinstance(error, PluralError):  # registered for PluralError only
+            raise error
         return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
     @staticmethod
     async def _http_error(_request: Request, error: Exception) -> Response:
-        assert isinstance(error, HTTPException)
+        if not isinstance(error, HTTPException):  # registered for HTTPException only
+            raise error
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(error.status_code, "ERROR")
         return JSONResponse(
             {"code": code, "message": str(error.detail)},
@@ -188,7 +193,7 @@ class PluralEmulator:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not self.store.token_valid(token):
-            raise _UNAUTHORIZED
+            raise _unauthorized()
         return token
 
     def _order(self, request: Request) -> Order:
@@ -205,7 +210,7 @@ class PluralEmulator:
     async def token(self, request: Request) -> Response:
         client_id, client_secret = token_request(await self._json(request))
         if client_id != CLIENT_ID or client_secret != CLIENT_SECRET:
-            raise _UNAUTHORIZED
+            raise _unauthorized()
         token, expires = self.store.issue_token()
         moment = datetime.fromtimestamp(expires, timezone.utc)
         return JSONResponse(
@@ -228,7 +233,7 @@ class PluralEmulator:
         if name == "token_expiry" and wanted.reference not in self.store.tripped:
             self.store.tripped.add(wanted.reference)
             self.store.tokens[token] = time.time()
-            raise _UNAUTHORIZED
+            raise _unauthorized()
         if name == "gateway_error":
             raise PluralError(500, "INTERNAL_ERROR", "Internal server error")
         if name == "rate_limit":
