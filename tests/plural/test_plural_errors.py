@@ -66,6 +66,7 @@ def test_additional_error_details(payhub_hub_factory: Any) -> None:
     ("response", "code"),
     [
         (httpx.Response(404, text="<html>Not Found</html>"), None),
+        (httpx.Response(400, content=b"[" * 100_000), None),
         (httpx.Response(403, json={"code": "has spaces and !!", "message": 5}), None),
         (httpx.Response(302, headers={"location": "https://elsewhere"}), None),
         (httpx.Response(409, json={"type": "CONFLICT", "message": "dup\u0000\nline"}), "CONFLICT"),
@@ -112,6 +113,7 @@ def order_answer(**changes: Any) -> bytes:
         b"not json",
         b"[]",
         b"{}",
+        b"[" * 100_000 + b"]" * 100_000,  # too deep for the json module
         json.dumps({"data": None}).encode(),
         order_answer(order_amount="-"),
         order_answer(status=7),

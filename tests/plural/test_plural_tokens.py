@@ -199,7 +199,7 @@ def test_second_401_is_a_gateway_error(payhub_hub_factory: Any) -> None:
     fake = FakePlural()
     order_id = fake.add_order()
     unauthorized = httpx.Response(401, json={"code": "UNAUTHORIZED", "message": "Unauthorized"})
-    fake.script("GET", "/orders/", unauthorized, unauthorized, unauthorized)
+    fake.script("GET", "/orders/", unauthorized, unauthorized)
     hub, transport = payhub_hub_factory(config(), fake)
     with pytest.raises(GatewayError) as caught:
         hub.status(order_id)
@@ -210,9 +210,11 @@ def test_second_401_is_a_gateway_error(payhub_hub_factory: Any) -> None:
         "/api/auth/v1/token",
         f"/api/pay/v1/orders/{order_id}",
     ]
-    # The refused token is gone: the next call starts with a fresh one.
+    # The token refused twice is dropped too: the next call starts with a fresh one
+    # (the fake would still have accepted the old one).
     hub.status(order_id)
-    assert fake.token_requests == 3
+    assert transport.paths()[4:] == ["/api/auth/v1/token", f"/api/pay/v1/orders/{order_id}"]
+    assert transport.requests[-1].headers["authorization"] == f"Bearer {TOKEN_PREFIX}3"
 
 
 def test_concurrent_401s_refresh_once(payhub_hub_factory: Any) -> None:
@@ -266,6 +268,18 @@ def test_token_request_is_retried_when_unavailable(payhub_hub_factory: Any) -> N
     fake.revoke_tokens()
     with pytest.raises(GatewayUnavailable):
         hub.status(order_id)
+
+
+def test_no_token_means_nothing_was_sent(payhub_hub_factory: Any) -> None:
+    """A capture that never got a token never left: its outcome is not in doubt."""
+    fake = FakePlural()
+    order_id = fake.add_order(status="AUTHORIZED", pre_auth=True)
+    fake.script("POST", "/token", httpx.ReadTimeout("slow"), httpx.Response(502))
+    hub, transport = payhub_hub_factory(config(max_retries=1), fake)
+    with pytest.raises(GatewayUnavailable, match="nothing else was sent") as caught:
+        hub.capture(order_id)
+    assert caught.value.outcome_unknown is False
+    assert transport.paths() == ["/api/auth/v1/token"] * 2
 
 
 @pytest.mark.parametrize(

@@ -199,6 +199,7 @@ def test_missing_headers_are_signature_errors(payhub_hub_factory: Any) -> None:
     [
         b"not json",
         b"[1, 2]",
+        b"[" * 100_000 + b"]" * 100_000,
         json.dumps({"data": ORDER}).encode(),
         json.dumps({"event_type": "ORDER_PROCESSED"}).encode(),
         json.dumps(order_event("ORDER_PROCESSED", {**ORDER, "order_amount": 11.0})).encode(),

@@ -116,15 +116,30 @@ def _claims() -> dict[str, list[_Claim]]:
     claims: dict[str, list[_Claim]] = {}
     seen: set[tuple[str, str, str]] = set()
     for entry_point in entry_points(group=ADAPTER_GROUP):
-        dist = getattr(entry_point, "dist", None)
-        dist_name = (dist.metadata["Name"] if dist is not None else None) or "unknown"
-        version = (dist.version if dist is not None else None) or "unknown"
+        dist_name, version = _distribution(entry_point)
         key = (entry_point.name, dist_name.lower().replace("_", "-"), entry_point.value)
         if key in seen:  # one distribution found twice on sys.path
             continue
         seen.add(key)
         claims.setdefault(entry_point.name, []).append(_Claim(entry_point, dist_name, version))
     return claims
+
+
+def _distribution(entry_point: Any) -> tuple[str, str]:
+    """(name, version) of the distribution declaring ``entry_point``; "unknown" for what
+    its metadata does not say."""
+    dist = getattr(entry_point, "dist", None)
+    if dist is None:
+        return ("unknown", "unknown")
+    try:
+        name = dist.metadata["Name"]
+    except KeyError:
+        name = None
+    try:
+        version = dist.version
+    except KeyError:
+        version = None
+    return (str(name or "unknown"), str(version or "unknown"))
 
 
 def _conflict(name: str, claims: list[_Claim]) -> ConfigurationError:

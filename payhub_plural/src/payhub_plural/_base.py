@@ -135,7 +135,17 @@ class PluralAdapter:
                 },
             )
         )
-        response: httpx.Response = yield request
+        try:
+            response: httpx.Response = yield request
+        except GatewayUnavailable as error:
+            # A token request changes no payment, and without a token the call it was
+            # for was never sent: whatever the driver says, nothing is in doubt.
+            raise GatewayUnavailable(
+                f"{error.message}; no access token, so nothing else was sent",
+                outcome_unknown=False,
+                http_status=error.http_status,
+                code=error.code,
+            ) from error
         body = read_json(response, "the token request", self._secrets)
         token = body.get("access_token")
         if not isinstance(token, str) or not _TOKEN.fullmatch(token):
@@ -192,6 +202,8 @@ class PluralAdapter:
             logger.info("Plural refused the access token (HTTP 401); fetching a new one")
             token = yield from exclusive("token", self._fetch_token(stale=token))
             response = yield from self._attempt(build(token), on_unknown)
+            if response.status_code == 401:
+                self._tokens.invalidate(token)  # refused twice: the next call starts afresh
         return response, token
 
     def _call(

@@ -161,7 +161,7 @@ def gateway_error(
     message: str | None = None
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     if isinstance(body, dict):
         for key in ("code", "error", "type"):
@@ -206,7 +206,7 @@ def read_json(
         raise gateway_error(response, what, secrets)
     try:
         body = json.loads(response.content, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     if not isinstance(body, dict):
         raise malformed(what, response, "not a JSON object", on_unknown)
@@ -259,8 +259,8 @@ def money_from(value: object, field: str) -> Money:
         raise ValueError(f"{field}.currency is missing")
     try:
         return Money.from_minor(minor, currency)
-    except InvalidRequest:
-        raise ValueError(f"{field}.currency is not an ISO 4217 currency") from None
+    except InvalidRequest:  # an unknown currency, or an amount too large to be money
+        raise ValueError(f"{field} is not valid money") from None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from payhub_core._errors import PayhubError
 from payhub_core._hub import AsyncHub, Hub
@@ -151,7 +152,9 @@ def _script(env: DemoEnvironment, alias: str, case: DemoCase) -> _Script:
         if case.otp_code is None:
             raise DemoFailure("the gateway asks for an OTP but the case has none")
         yield _LocalStep("otp", lambda: None)
-        evidence = OtpCode(reference=checkout.action.reference, code=case.otp_code, invoice=invoice)
+        evidence = OtpCode(
+            reference=checkout.action.reference, code=SecretStr(case.otp_code), invoice=invoice
+        )
     elif isinstance(checkout.action, Redirect):
         redirect = checkout.action
         yield _LocalStep("approve", lambda: _approve(env, redirect.url))

@@ -34,14 +34,17 @@ def load_emulators() -> list[Emulator]:
 
     log = logging.getLogger("payhub")
 
-    def on_failure(_manager: Any, entry_point: Any, error: Exception) -> None:
+    def on_failure(_manager: Any, entry_point: Any, error: BaseException) -> None:
         log.warning("sandbox emulator %r failed to load: %s", entry_point.name, error)
 
-    manager = ExtensionManager(SANDBOX_GROUP, on_load_failure_callback=on_failure)
-    emulators = []
+    manager: ExtensionManager[Any] = ExtensionManager(
+        SANDBOX_GROUP, on_load_failure_callback=on_failure
+    )
+    emulators: list[Emulator] = []
     for extension in sorted(manager.extensions, key=lambda ext: ext.name):
-        if isinstance(extension.plugin, Emulator):
-            emulators.append(extension.plugin)
+        plugin: object = extension.plugin
+        if isinstance(plugin, Emulator):
+            emulators.append(plugin)
         else:
             log.warning("sandbox entry point %r is not an Emulator", extension.name)
     return emulators

@@ -71,7 +71,12 @@ def php_scalar(value: str | int | float | Decimal | bool | None) -> str | None:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):
-        return str(value) if value in _INT64 else php_float(float(value))
+        if value in _INT64:
+            return str(value)
+        try:
+            return php_float(float(value))
+        except OverflowError:  # past the double range: PHP's strtod gives +-INF
+            return "-INF" if value < 0 else "INF"
     if isinstance(value, (float, Decimal)):
         return php_float(float(value))
     if isinstance(value, str):
