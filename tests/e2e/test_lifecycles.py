@@ -5,7 +5,7 @@ and ``AsyncHub``: initiate, the customer's approval, the signed arrival, verify 
 from __future__ import annotations
 
 import pytest
-from e2e_cases import case_ids
+from e2e_support import case_ids
 
 from payhub_core import AsyncHub, Hub
 from payhub_core.demo import DemoEnvironment, run_case, run_case_async

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from e2e_cases import case_ids
+from e2e_support import case_ids
 
 from payhub_core import Hub, PaymentStatus, Redirect, VerificationError
 from payhub_core.demo import DemoEnvironment, ScriptedBrowser

@@ -4,7 +4,6 @@ status through ``Hub``, and nothing that was not approved is reported as paid.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,67 +11,12 @@ import pytest
 from payhub_core import (
     GatewayError,
     GatewayUnavailable,
-    Hub,
-    Invoice,
     OtpChallenge,
     OtpCode,
     PaymentStatus,
-    Redirect,
     SignatureError,
 )
-from payhub_core.demo import Arrival, DemoEnvironment, ScriptedBrowser
-from payhub_core.sandbox import DemoCase
-
-
-class Shop:
-    """One adapter's demo case with its own hub, for scenario invoices."""
-
-    def __init__(self, sandbox: DemoEnvironment, alias: str, case: DemoCase, **overrides: Any):
-        self.sandbox, self.alias, self.case = sandbox, alias, case
-        config = sandbox.hub_config([(alias, case)])
-        config["gateways"][alias].update(overrides)
-        self.hub = Hub(config)
-
-    def invoice(self, prefix: str) -> Invoice:
-        number = prefix + self.sandbox.invoice_number(self.case)
-        merchant = self.sandbox.merchant_url
-        return self.case.invoice(
-            number, f"{merchant}/return/{number}", f"{merchant}/callback/{number}"
-        )
-
-    def approve(self, invoice: Invoice) -> None:
-        checkout = self.hub.initiate(invoice, gateway=self.alias)
-        assert isinstance(checkout.action, Redirect)
-        browser = ScriptedBrowser(self.sandbox.merchant_url)
-        try:
-            browser.press(checkout.action.url, "approve")
-        finally:
-            browser.close()
-
-    def arrivals(self, kind: str, invoice: Invoice, count: int = 1) -> list[Arrival]:
-        def matches(arrival: Arrival) -> bool:
-            return arrival.kind == kind and arrival.key == invoice.number
-
-        assert self.sandbox.receiver.wait_for(matches, timeout=10) is not None
-        if count > 1:
-            self.sandbox.receiver.wait_for(
-                lambda _: sum(map(matches, self.sandbox.receiver.arrivals)) >= count, timeout=10
-            )
-        return [arrival for arrival in self.sandbox.receiver.arrivals if matches(arrival)]
-
-
-@pytest.fixture
-def shop(sandbox: DemoEnvironment, cases: dict[str, DemoCase]) -> Iterator[Any]:
-    opened: list[Shop] = []
-
-    def open_shop(adapter: str, **overrides: Any) -> Shop:
-        alias, case = next((a, c) for a, c in cases.items() if c.adapter == adapter)
-        opened.append(Shop(sandbox, alias, case, **overrides))
-        return opened[-1]
-
-    yield open_shop
-    for each in opened:
-        each.hub.close()
+from payhub_core.demo import DemoEnvironment
 
 
 def test_declined_card_payment_verifies_as_failed(shop: Any) -> None:
