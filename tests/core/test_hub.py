@@ -596,3 +596,13 @@ def test_capabilities_need_no_request_and_default_to_the_default_gateway() -> No
             "refund",
             "status",
         }
+
+
+@pytest.mark.usefixtures("local")
+def test_adapter_gives_each_gateways_own_instance_for_tests_and_tooling() -> None:
+    with Hub.from_config(_two_gateways("flow"), transport=httpx.MockTransport(no_network)) as hub:
+        flow, plain = hub.adapter("flow"), hub.adapter("plain")
+        assert flow is not plain
+        assert hub.adapter() is flow  # the default gateway
+        with pytest.raises(ConfigurationError):
+            hub.adapter("nope")

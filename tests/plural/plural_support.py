@@ -65,7 +65,7 @@ def config(adapter: str = "plural.checkout", **overrides: Any) -> dict[str, Any]
 
 def adapter_of(hub: Hub | AsyncHub) -> Any:
     """The adapter instance behind the test gateway (to swap its clock)."""
-    return hub._gateway(ALIAS).adapter
+    return hub.adapter(ALIAS)
 
 
 def invoice(

@@ -363,6 +363,11 @@ class _HubBase:
         """What ``gateway`` supports; no network call."""
         return self._gateway(gateway).capabilities
 
+    def adapter(self, gateway: str | None = None) -> Any:
+        """The adapter instance serving ``gateway`` (for tests and tooling: injecting a
+        clock, inspecting a token cache). Merchant code should not need it."""
+        return self._gateway(gateway).adapter
+
     def _gateway(self, alias: str | None) -> _Gateway:
         return self._gateways[self.config.resolve(alias).alias]
 

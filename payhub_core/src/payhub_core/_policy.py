@@ -64,6 +64,15 @@ class RetryPolicy:
             if is_idempotent(request) and can_retry:
                 return Decision(retry_in=self._delay(attempt))
             kind = "timed out" if isinstance(error, httpx.TimeoutException) else "failed"
+            if is_idempotent(request):
+                # Repeating it was harmless and did not help: nothing to reconcile.
+                return Decision(
+                    error=GatewayUnavailable(
+                        f"{where} {kind} ({type(error).__name__}) {attempt} times; "
+                        "try again later",
+                        outcome_unknown=False,
+                    )
+                )
             return Decision(
                 error=GatewayUnavailable(
                     f"{where} {kind} ({type(error).__name__}) after the request may have "
