@@ -68,8 +68,7 @@ class RetryPolicy:
                 # Repeating it was harmless and did not help: nothing to reconcile.
                 return Decision(
                     error=GatewayUnavailable(
-                        f"{where} {kind} ({type(error).__name__}) {attempt} times; "
-                        "try again later",
+                        f"{where} {kind} ({type(error).__name__}) {attempt} times; try again later",
                         outcome_unknown=False,
                     )
                 )
