@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import BaseModel, SecretStr
 
@@ -297,16 +297,21 @@ def test_construction_errors_never_echo_the_value(build: Any) -> None:
     field=st.sampled_from(["ip", "email", "birth_year", "mobile"]),
 )
 def test_no_invalid_customer_field_is_echoed(secret: str, field: str) -> None:
-    value: Any = {
-        "ip": secret,
-        "email": f" {secret} ",
-        "birth_year": f"{secret}!",
-        "mobile": [secret],
-    }[field]
-    with pytest.raises(InvalidRequest) as caught:
-        Customer(**{field: value})
-    assert caught.value.field.startswith(field)
-    assert secret not in _error_text(caught.value)
+    def error_text(text: str) -> str:
+        value: Any = {
+            "ip": text,
+            "email": f" {text} ",
+            "birth_year": f"{text}!",
+            "mobile": [text],
+        }[field]
+        with pytest.raises(InvalidRequest) as caught:
+            Customer(**{field: value})
+        assert caught.value.field.startswith(field)
+        return _error_text(caught.value)
+
+    # A "secret" that is a word of the message anyway ("InvalidRequest") proves nothing.
+    assume(secret not in error_text(CANARY))
+    assert secret not in error_text(secret)
 
 
 # -- secrets -------------------------------------------------------------------------------
