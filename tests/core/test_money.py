@@ -530,3 +530,21 @@ def test_the_checked_in_table_is_what_the_generator_writes(
     script.main(str(xml))
     capsys.readouterr()
     assert target.read_text("utf-8") == Path(iso_table.__file__).read_text("utf-8")
+
+
+@given(
+    st.integers(-(10**20), 10**20),
+    st.integers(-(10**20), 10**20),
+    st.integers(-1000, 1000),
+    st.sampled_from(["JPY", "USD", "LYD", "CLF"]),
+)
+def test_arithmetic_results_equal_freshly_validated_money(
+    a: int, b: int, factor: int, currency: str
+) -> None:
+    # Results skip re-validation; they must be indistinguishable from validated Money.
+    x, y = Money.from_minor(a, currency), Money.from_minor(b, currency)
+    for result in (x + y, x - y, x * factor, -x, abs(x)):
+        fresh = Money(result.amount, currency)
+        assert result == fresh
+        assert str(result.amount) == str(fresh.amount)  # same exponent, same zero spelling
+        assert result.minor_units == fresh.minor_units

@@ -194,30 +194,49 @@ class Money:
                 rule="same currency",
             )
 
+    @classmethod
+    def _trusted(cls, amount: Decimal, currency: str) -> Money:
+        """Money from an exact result of arithmetic on valid Money of ``currency``.
+
+        Adding, subtracting, negating or multiplying by an int amounts that share the
+        currency's exponent yields that exponent again (and ``_exact`` traps any rounding),
+        so the checks in ``__init__`` would only cost time: 30x a Decimal addition. One
+        remains: past 60 digits the context drops trailing zeros (rounded, not inexact),
+        which shows as a changed exponent.
+        """
+        if amount.as_tuple().exponent != -MINOR_UNITS[currency]:
+            raise InvalidMoney("the amount is too large to be exact", field="amount", rule="size")
+        money = object.__new__(cls)
+        object.__setattr__(money, "_amount", amount if amount else amount.copy_abs())
+        object.__setattr__(money, "_currency", currency)
+        return money
+
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same_currency(other, "add")
-        return Money(_exact(_EXACT.add, self._amount, other._amount), self._currency)
+        return Money._trusted(_exact(_EXACT.add, self._amount, other._amount), self._currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same_currency(other, "subtract")
-        return Money(_exact(_EXACT.subtract, self._amount, other._amount), self._currency)
+        return Money._trusted(_exact(_EXACT.subtract, self._amount, other._amount), self._currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, int):
             return NotImplemented
-        return Money(_exact(_EXACT.multiply, self._amount, Decimal(factor)), self._currency)
+        return Money._trusted(
+            _exact(_EXACT.multiply, self._amount, Decimal(factor)), self._currency
+        )
 
     __rmul__ = __mul__
 
     def __neg__(self) -> Money:
-        return Money(_exact(_EXACT.minus, self._amount), self._currency)
+        return Money._trusted(_exact(_EXACT.minus, self._amount), self._currency)
 
     def __abs__(self) -> Money:
-        return Money(_exact(_EXACT.abs, self._amount), self._currency)
+        return Money._trusted(_exact(_EXACT.abs, self._amount), self._currency)
 
     def __bool__(self) -> bool:
         return bool(self._amount)
