@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from _hubkit import FlowAdapter, acme_config, no_network, use_local_adapters
+from pydantic import ValidationError
 
 from payhub_core import AdapterNotFound, ConfigurationError, GatewayConfig, Hub, HubConfig
 
@@ -320,3 +321,21 @@ def test_an_environment_variable_matching_two_aliases_is_refused(tmp_path: Path)
         {"PAYHUB_CONFIG": env["PAYHUB_CONFIG"]}, transport=httpx.MockTransport(no_network)
     ) as hub:
         assert set(hub.gateways) == {"acme-eu", "acme_eu"}
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["api.example/", "ftp://api.example", "https://api.example/?key=1", "https://api.example/#x"],
+)
+def test_gateway_settings_refuse_a_base_url_that_is_not_a_plain_http_root(base_url: str) -> None:
+    from payhub_core import GatewaySettings
+
+    with pytest.raises(ValidationError):
+        GatewaySettings(environment="production", base_url=base_url)
+
+
+def test_gateway_settings_keep_the_base_url_without_its_trailing_slash() -> None:
+    from payhub_core import GatewaySettings
+
+    settings = GatewaySettings(environment="production", base_url="https://api.example/pay/")
+    assert settings.base_url == "https://api.example/pay"

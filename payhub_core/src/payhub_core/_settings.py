@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretBytes, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretBytes, SecretStr, field_validator
 
 __all__ = ["DEFAULT_SANDBOX_URL", "GatewaySettings", "sandbox_url", "secret_values"]
 
@@ -25,6 +26,20 @@ class GatewaySettings(BaseModel):
     connect_timeout: float = Field(default=10.0, gt=0)
     max_retries: int = Field(default=2, ge=0, le=10)
     retry_backoff: float = Field(default=0.25, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _plain_root(cls, value: str | None) -> str | None:
+        """A gateway root the adapter appends API paths to: absolute http(s), no query or
+        fragment (they would end up in the middle of every URL), no trailing slash."""
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query string or fragment")
+        return value.rstrip("/")
 
 
 def secret_values(settings: BaseModel) -> list[str]:

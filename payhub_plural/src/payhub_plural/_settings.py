@@ -56,17 +56,11 @@ class PluralSettings(GatewaySettings):
 
     @field_validator("base_url")
     @classmethod
-    def _gateway_root(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an absolute http(s) URL")
-        if parts.query or parts.fragment:
-            raise ValueError("must not carry a query string or fragment")
-        if "/api/" in parts.path + "/":
+    def _without_api_path(cls, value: str | None) -> str | None:
+        # GatewaySettings has checked it is a plain http(s) root.
+        if value is not None and "/api/" in urlsplit(value).path + "/":
             raise ValueError("is the gateway root without /api (payhub appends /api/...)")
-        return value.rstrip("/")
+        return value
 
     @field_validator("secret_key")
     @classmethod

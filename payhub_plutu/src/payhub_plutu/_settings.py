@@ -49,20 +49,13 @@ class PlutuSettings(GatewaySettings):
 
     @field_validator("base_url")
     @classmethod
-    def _gateway_root(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an absolute http(s) URL")
-        if parts.query or parts.fragment:
-            raise ValueError("must not carry a query string or fragment")
-        root = value.rstrip("/")
-        if parts.path.rstrip("/").endswith("/api/v1"):
+    def _without_api_path(cls, value: str | None) -> str | None:
+        # GatewaySettings has checked it is a plain http(s) root, without a trailing slash.
+        if value is not None and urlsplit(value).path.endswith("/api/v1"):
             raise ValueError(
                 "is the gateway root without /api/v1 (payhub appends /api/v1/transaction/...)"
             )
-        return root
+        return value
 
     def root(self) -> str:
         """Where requests go: ``base_url``, else the sandbox mount or Plutu's host."""
