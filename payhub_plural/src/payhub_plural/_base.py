@@ -7,6 +7,7 @@ Sans-I/O: every hook is a flow (a generator yielding ``httpx.Request`` and recei
 
 from __future__ import annotations
 
+import abc
 import logging
 import re
 import time
@@ -74,7 +75,7 @@ _TOKEN = re.compile(r"[\x21-\x7e]{1,8192}")  # printable ASCII: it goes into a h
 _REFUNDABLE = frozenset({"PROCESSED", "PARTIALLY_REFUNDED"})
 
 
-class PluralAdapter:
+class PluralAdapter(abc.ABC):
     """Base of ``plural.checkout`` and ``plural.seamless``.
 
     State that outlives a call is the access token, cached on the instance (one instance
@@ -254,8 +255,9 @@ class PluralAdapter:
 
     # -- hooks -------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def _initiate(self, invoice: Invoice) -> Flow[Checkout]:
-        raise NotImplementedError  # each adapter defines how it starts a payment
+        """How this adapter starts a payment (hosted link or order + payment)."""
 
     @hookimpl
     def payhub_initiate(self, invoice: Invoice) -> Flow[Checkout]:
