@@ -117,6 +117,14 @@ def _register(
     registered = frozenset(
         caller.name.removeprefix("payhub_") for caller in manager.get_hookcallers(adapter) or []
     )
+    return manager.hook, _capabilities(alias, name, adapter, registered)
+
+
+def _capabilities(
+    alias: str, name: str, adapter: object, registered: frozenset[str]
+) -> Capabilities:
+    """The adapter's declared capabilities, checked against the hooks it registered (or,
+    when it declares none, derived from them)."""
     unmarked = sorted(implemented_operations(adapter) - registered)
     if unmarked:
         raise ConfigurationError(
@@ -127,22 +135,19 @@ def _register(
         )
     declared = getattr(adapter, "capabilities", None)
     if declared is None:
-        capabilities = Capabilities(currencies=frozenset(), operations=registered)  # type: ignore[arg-type]
-    elif isinstance(declared, Capabilities):
-        if declared.operations != registered:
-            raise ConfigurationError(
-                f"gateway {alias!r}: adapter {name!r} declares operations "
-                f"{sorted(declared.operations)} but implements {sorted(registered)}",
-                gateway=alias,
-            )
-        capabilities = declared
-    else:
+        return Capabilities(currencies=frozenset(), operations=registered)  # type: ignore[arg-type]
+    if not isinstance(declared, Capabilities):
         raise ConfigurationError(
             f"gateway {alias!r}: adapter {name!r} capabilities must be a Capabilities",
             gateway=alias,
         )
-
-    return manager.hook, capabilities
+    if declared.operations != registered:
+        raise ConfigurationError(
+            f"gateway {alias!r}: adapter {name!r} declares operations "
+            f"{sorted(declared.operations)} but implements {sorted(registered)}",
+            gateway=alias,
+        )
+    return declared
 
 
 def _build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> _Gateway:
