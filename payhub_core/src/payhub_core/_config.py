@@ -33,11 +33,6 @@ from typing import Any
 
 from payhub_core._errors import ConfigurationError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 __all__ = ["GatewayConfig", "HubConfig"]
 
 _ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -174,6 +169,12 @@ class HubConfig:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # Imported here: most hubs are built from a mapping, and import time counts.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

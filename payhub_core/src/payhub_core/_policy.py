@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -126,6 +125,8 @@ def _retry_after(response: httpx.Response) -> float | None:
     if value.strip().isdigit():
         return float(value.strip())
     try:
+        from email.utils import parsedate_to_datetime  # rare: an HTTP-date Retry-After
+
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
