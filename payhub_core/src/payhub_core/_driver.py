@@ -109,9 +109,11 @@ def _log_attempt(
     error: Exception | None,
     retry_in: float | None,
 ) -> None:
+    level = logging.WARNING if retry_in is not None or error is not None else logging.DEBUG
+    if not logger.isEnabledFor(level):
+        return  # every request passes here: build and scrub the record only when it is kept
     url = context.scrub(f"{request.url.scheme}://{request.url.host}{request.url.path}")
     outcome = f"HTTP {response.status_code}" if response is not None else type(error).__name__
-    level = logging.WARNING if retry_in is not None or error is not None else logging.DEBUG
     headers = {
         name: (_REDACTED if name.lower() in _SENSITIVE_HEADERS else context.scrub(value))
         for name, value in request.headers.items()
