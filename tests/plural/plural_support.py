@@ -34,14 +34,14 @@ CVV = "9182"
 ROOT = "https://pluraluat.v2.pinepg.in"
 ALIAS = "india"
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def load_vectors(name: str) -> list[dict[str, Any]]:
-    data = json.loads((SHARED / "vectors" / name).read_text(encoding="utf-8"))
+    data = json.loads((VECTORS / name).read_text(encoding="utf-8"))
     vectors: list[dict[str, Any]] = data["vectors"]
     return vectors
 

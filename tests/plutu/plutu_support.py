@@ -36,10 +36,8 @@ OTP_ADAPTERS = ("plutu.sadad", "plutu.adfali")
 REDIRECT_ADAPTERS = ("plutu.localbankcards", "plutu.mpgs", "plutu.tlync")
 ROOT = "https://api.plutus.ly"
 
-VECTORS_FILE = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "plutu_callbacks.json"
-)
-SPEC_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "plutu.md"
+VECTORS_FILE = Path(__file__).resolve().parents[1] / "vectors" / "plutu_callbacks.json"
+ERROR_CODES_FILE = Path(__file__).resolve().parent / "plutu_error_codes.txt"
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "plutu"
 
 WHITELIST = {

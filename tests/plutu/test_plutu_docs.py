@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from plutu_support import ADAPTERS, DOCS_DIR, SPEC_FILE
+from plutu_support import ADAPTERS, DOCS_DIR, ERROR_CODES_FILE
 
 from payhub_plutu import ERROR_CODES
 from payhub_plutu._codes import SDK_ONLY_CODES, describe
@@ -21,10 +21,8 @@ PAGES = {
 
 
 def _spec_codes() -> set[str]:
-    text = SPEC_FILE.read_text("utf-8")
-    section = text[text.index("## 5. Errors") : text.index("## 6.")]
-    section = section[section.index("**Error `code` values**") :]
-    return set(re.findall(r"`([A-Z][A-Z_]{3,})`", section))
+    lines = ERROR_CODES_FILE.read_text("utf-8").splitlines()
+    return {line for line in lines if line and not line.startswith("#")}
 
 
 def test_the_spec_lists_codes() -> None:

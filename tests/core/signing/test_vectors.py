@@ -25,11 +25,11 @@ from payhub_core.signing import (
     webhook_key,
 )
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 
 
 def _vectors(name: str) -> list[dict[str, Any]]:
-    vectors: list[dict[str, Any]] = json.loads((SHARED / "vectors" / name).read_text("utf-8"))[
+    vectors: list[dict[str, Any]] = json.loads((VECTORS / name).read_text("utf-8"))[
         "vectors"
     ]
     assert vectors, name
@@ -84,8 +84,8 @@ def _id(vector: dict[str, Any]) -> str:
     return f"{vector['service']}-{vector['kind'].split()[0]}"
 
 
-def test_the_shared_vectors_are_found() -> None:
-    assert (SHARED / "vectors").is_dir()
+def test_the_official_vectors_are_in_the_repository() -> None:
+    assert (VECTORS / "plutu_callbacks.json").is_file()
     assert len(PLUTU) == 4
     assert len(PLURAL) == 2
     assert len(WEBHOOK) == 1

@@ -24,8 +24,8 @@ from payhub_core.signing import (
     webhook_key,
 )
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
-VECTOR = json.loads((SHARED / "vectors" / "plural_webhook.json").read_text("utf-8"))["vectors"][0]
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
+VECTOR = json.loads((VECTORS / "plural_webhook.json").read_text("utf-8"))["vectors"][0]
 
 KEY = VECTOR["secret"].encode()
 ID = VECTOR["webhook_id"]

@@ -12,8 +12,7 @@ from plural_sandbox_helpers import spec_signature
 from payhub_core.signing import sign_webhook, sorted_query, verify_webhook, webhook_key
 from payhub_plural.sandbox import SECRET_KEY, return_signature
 
-# the shared vectors sit next to the repository, as for tests/plural/plural_support.py
-VECTORS = Path(__file__).resolve().parents[3].parent / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 
 
 def _vectors(name: str) -> list[dict[str, object]]:
