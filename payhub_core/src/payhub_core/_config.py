@@ -37,7 +37,10 @@ __all__ = ["GatewayConfig", "HubConfig"]
 
 _ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _ENV_SETTING = re.compile(r"PAYHUB_([A-Z0-9_]+?)__([A-Z0-9_]+)")
-_TOP_LEVEL = {"default", "gateways"}
+# Optional tables that belong to optional parts of payhub: each is kept as given here and
+# validated by its own part (the ledger, the web endpoints) when that part is built.
+_SECTIONS = ("ledger", "web")
+_TOP_LEVEL = {"default", "gateways", *_SECTIONS}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class GatewayConfig:
 class HubConfig:
     gateways: Mapping[str, GatewayConfig]
     default: str | None = None
+    ledger: Mapping[str, Any] | None = field(default=None, repr=False)
+    """The ``[ledger]`` table as given (validated by :mod:`payhub_core.ledger`)."""
+    web: Mapping[str, Any] | None = field(default=None, repr=False)
+    """The ``[web]`` table as given (validated by :mod:`payhub_core.web`)."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> HubConfig:
@@ -62,8 +69,14 @@ class HubConfig:
         if unknown:
             raise ConfigurationError(
                 f"unknown top-level configuration keys: {', '.join(unknown)} "
-                "(expected 'default' and 'gateways')"
+                "(expected 'default', 'gateways', 'ledger' and 'web')"
             )
+        sections: dict[str, Mapping[str, Any] | None] = {}
+        for name in _SECTIONS:
+            table = data.get(name)
+            if table is not None and not isinstance(table, Mapping):
+                raise ConfigurationError(f"the configuration's [{name}] must be a table")
+            sections[name] = dict(table) if table is not None else None
         tables = data.get("gateways")
         if not isinstance(tables, Mapping) or not tables:
             raise ConfigurationError("the configuration has no [gateways.<alias>] table")
@@ -91,7 +104,7 @@ class HubConfig:
                 f"default gateway {default!r} is not configured; configured: "
                 f"{', '.join(sorted(gateways))}"
             )
-        return cls(gateways=gateways, default=default)
+        return cls(gateways=gateways, default=default, **sections)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> HubConfig:
