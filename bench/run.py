@@ -1,187 +1,177 @@
-"""payhub benchmarks: every number is a ratio against a baseline measured in the same run
-(machines here are noisy; absolute times are printed for context only).
+"""payhub benchmarks: every figure is a ratio against a baseline measured in the same run.
 
-    make bench            # or: .venv/bin/python bench/run.py [--quick]
+    make bench                                   # full run with .venv's interpreter
+    .venv/bin/python bench/run.py --quick        # CI: fewer rounds; prints, never fails
+    .venv/bin/python bench/run.py --python /tmp/venv-before/bin/python --save before.json
+    .venv/bin/python bench/run.py --compare before.json    # before/after table
 
-1. import cost of payhub_core vs importing httpx + pydantic + pluggy alone (-X importtime,
-   fresh interpreters, median of N);
-2. a cold process building Hub.from_config with two gateways vs a cold process importing
-   httpx + pydantic + pluggy;
-3. a hub operation over httpx.MockTransport vs the same request sent with a bare
-   httpx.Client (the cost of hooks, flow driving, policy and logging);
-4. Money arithmetic vs bare Decimal arithmetic;
-5. PHP-exact http_build_query vs urllib.parse.urlencode.
+Each case is timed in alternating rounds (order flipped every round) and reported as the
+median of the per-round ratios, with min and max. In-process cases use per-thread CPU
+time (``time.thread_time``) in a worker process started with ``--python``; cold-start cases
+start a fresh process per sample and compare the CPU time the child used. See
+docs/performance.md for what each case compares.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import json
+import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _measure import Result, alternate_processes, child_run  # noqa: E402
+
+DEPS = "import httpx, pydantic, pluggy"
+DEPS_AND_CLIENT = DEPS + "; httpx.Client()"
+CONFIG = """{"default": "a", "gateways": {
+    "a": {"adapter": "plutu.localbankcards", "environment": "sandbox",
+          "api_key": "bench-api-key", "access_token": "bench-access-token",
+          "secret_key": "bench-secret-key"},
+    "b": {"adapter": "plural.checkout", "environment": "sandbox",
+          "client_id": "bench-client", "client_secret": "bench-client-secret",
+          "secret_key": "abababababababababababababababab"}}}"""
+TWO_GATEWAYS = f"""
+from payhub_core import Hub
+hub = Hub.from_config({CONFIG})
+"""
+BUILD_ONLY = f"""
 import time
-import timeit
-from collections.abc import Callable
-from decimal import Decimal
-
-BASELINE_IMPORTS = "import httpx, pydantic, pluggy"
-
-TWO_GATEWAYS = """
 import httpx
 from payhub_core import Hub
-hub = Hub.from_config({"default": "a", "gateways": {
-    "a": {"adapter": "plutu.localbankcards", "environment": "sandbox",
-          "api_key": "k", "access_token": "t", "secret_key": "s"},
-    "b": {"adapter": "plural.checkout", "environment": "sandbox",
-          "client_id": "c", "client_secret": "s", "secret_key": "ab"}}},
-    transport=httpx.MockTransport(lambda r: httpx.Response(200)))
-hub.close()
+config = {CONFIG}
+started = time.thread_time()
+hub = Hub.from_config(config)
+print(time.thread_time() - started)
 """
 
 
-def _import_time_us(statement: str, modules: set[str]) -> int:
-    """Microseconds (cumulative, per -X importtime) of importing ``modules`` via ``statement``
-    in a fresh interpreter: the sum of their top-level lines."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", statement],
-        capture_output=True,
-        text=True,
-        check=True,
+def _fake_distributions(root: Path, count: int) -> None:
+    """``count`` installed-looking distributions with unrelated entry points."""
+    for index in range(count):
+        info = root / f"unrelated_{index}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: unrelated-{index}\nVersion: 1.0\n"
+            "Summary: a distribution that has nothing to do with payhub\n"
+        )
+        (info / "entry_points.txt").write_text(
+            f"[console_scripts]\nunrelated-{index} = unrelated_{index}:main\n\n"
+            f"[unrelated.plugins]\nplugin = unrelated_{index}.plugin:Plugin\n"
+        )
+        (info / "RECORD").write_text("")
+
+
+def cold_cases(python: str, rounds: int) -> Iterator[Result]:
+    def cpu(statement: str, env: dict[str, str] | None = None) -> float:
+        return child_run([python, "-c", statement], env)[0]
+
+    yield alternate_processes(
+        "import payhub_core (whole process)", DEPS,
+        lambda: cpu("import payhub_core"), lambda: cpu(DEPS), rounds=rounds,
+    )  # fmt: skip
+    yield alternate_processes(
+        "process building a Hub (Plutu + Plural)", "deps + httpx.Client()",
+        lambda: cpu(TWO_GATEWAYS), lambda: cpu(DEPS_AND_CLIENT), rounds=rounds,
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as many, tempfile.TemporaryDirectory() as none:
+        _fake_distributions(Path(many), 50)
+
+        def build(path: str) -> float:
+            return float(child_run([python, "-c", BUILD_ONLY], {"PYTHONPATH": path})[2])
+
+        yield alternate_processes(
+            "Hub build, 50 extra distributions", "Hub build without them",
+            lambda: build(many), lambda: build(none), rounds=rounds,
+        )  # fmt: skip
+
+
+def worker_cases(python: str, group: str, args: argparse.Namespace) -> Iterator[Result]:
+    command = [python, str(HERE / "_worker.py"), group, "--rounds", str(args.rounds),
+               "--target", str(args.target), "--operations", str(args.operations)]  # fmt: skip
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            data = json.loads(line)
+            data.pop("median", None)
+            yield Result(**data)
+    if process.returncode != 0:
+        print(f"  ({group}: the worker failed with exit code {process.returncode})")
+
+
+def _scale(unit: str) -> float:
+    return {"µs": 1e6, "ms": 1e3, "KiB": 1 / 1024}[unit]
+
+
+def _middle(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def row(result: Result) -> str:
+    scale = _scale(result.unit)
+    subject = _middle(result.subject_s) * scale
+    base = _middle(result.baseline_s) * scale
+    spread = f"[{min(result.ratios):.2f}–{max(result.ratios):.2f}]"
+    text = (
+        f"{result.case:48} {result.median:5.2f}× {spread:13} "
+        f"{subject:9.1f} vs {base:8.1f} {result.unit:3}  {result.baseline}"
     )
-    total = 0
-    for line in result.stderr.splitlines():
-        if not line.startswith("import time:"):
-            continue
-        _, cumulative, name = line.removeprefix("import time:").split("|")
-        if name.strip() in modules and not name[1:].startswith(" "):
-            total += int(cumulative)
-    return total
+    return text + (f"  ({result.note})" if result.note else "")
 
 
-def _wall(statement: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", statement], check=True)
-    return time.perf_counter() - started
-
-
-def _median(samples: int, run: Callable[[], float]) -> float:
-    return statistics.median(run() for _ in range(samples))
-
-
-def _report(label: str, value: float, baseline_label: str, baseline: float, unit: str) -> None:
-    scale = {"ms": 1e3, "µs": 1e6, "ns": 1e9}[unit]
-    print(
-        f"{label:26}{value * scale:10.1f} {unit}   {baseline_label:24}"
-        f"{baseline * scale:10.1f} {unit}   ratio {value / baseline:5.2f}"
-    )
-
-
-def _per_call(statement: Callable[[], object], number: int) -> float:
-    return min(timeit.repeat(statement, number=number, repeat=5)) / number
-
-
-def bench_imports(samples: int) -> None:
-    base = _median(
-        samples, lambda: _import_time_us(BASELINE_IMPORTS, {"httpx", "pydantic", "pluggy"})
-    )
-    core = _median(samples, lambda: _import_time_us("import payhub_core", {"payhub_core"}))
-    _report("import payhub_core", core / 1e6, "httpx+pydantic+pluggy", base / 1e6, "ms")
-
-
-def bench_cold_hub(samples: int) -> None:
-    base = _median(samples, lambda: _wall(BASELINE_IMPORTS))
-    cold = _median(samples, lambda: _wall(TWO_GATEWAYS))
-    _report("cold Hub, 2 gateways", cold, "cold baseline imports", base, "ms")
-
-
-def bench_operation(number: int) -> None:
-    import httpx
-
-    from payhub_core import Hub
-
-    body = {
-        "data": {
-            "order_id": "o1",
-            "merchant_order_reference": "INV-1",
-            "status": "PROCESSED",
-            "order_amount": {"value": 1000, "currency": "INR"},
-            "payments": [],
-        }
-    }
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/token"):
-            return httpx.Response(
-                200, json={"access_token": "t", "expires_at": "2999-01-01T00:00:00Z"}
-            )
-        return httpx.Response(200, json=body)
-
-    transport = httpx.MockTransport(answer)
-    hub = Hub.from_config(
-        {
-            "gateways": {
-                "p": {
-                    "adapter": "plural.checkout",
-                    "environment": "sandbox",
-                    "client_id": "c",
-                    "client_secret": "s",
-                }
-            }
-        },
-        transport=transport,
-    )
-    client = httpx.Client(transport=transport)
-    hub.status("o1")  # fetch the token once
-    bare = _per_call(
-        lambda: client.get("http://127.0.0.1:8808/plural/api/pay/v1/orders/o1").json(), number
-    )
-    through = _per_call(lambda: hub.status("o1"), number)
-    _report("hub.status over mock", through, "bare httpx get+json", bare, "µs")
-    hub.close()
-    client.close()
-
-
-def bench_money(number: int) -> None:
-    from payhub_core import Money
-
-    a, b = Money("25.50", "USD"), Money("0.75", "USD")
-    x, y = Decimal("25.50"), Decimal("0.75")
-    money = _per_call(lambda: a + b, number)
-    decimal = _per_call(lambda: x + y, number)
-    _report("Money + Money", money, "Decimal + Decimal", decimal, "ns")
-
-
-def bench_encoding(number: int) -> None:
-    from urllib.parse import urlencode
-
-    from payhub_core.signing import http_build_query
-
-    params = [
-        ("gateway", "tlync"),
-        ("approved", "1"),
-        ("amount", "6.01"),
-        ("invoice_no", "43321"),
-        ("payment_method", "mobicash"),
-        ("transaction_id", "100932"),
-    ]
-    php = _per_call(lambda: http_build_query(params), number)
-    std = _per_call(lambda: urlencode(params), number)
-    _report("http_build_query", php, "urllib urlencode", std, "µs")
+def compare(before_path: Path, after: dict[str, dict[str, Any]]) -> None:
+    before = {item["case"]: item for item in json.loads(before_path.read_text())["results"]}
+    print("\n| case | baseline | before | after |\n|---|---|---|---|")
+    for case, item in after.items():
+        old = before.get(case)
+        old_text = f"{old['median']:.2f}×" if old else "–"
+        print(f"| {case} | {item['baseline']} | {old_text} | {item['median']:.2f}× |")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="fewer samples")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few rounds (CI); never fails")
+    parser.add_argument("--python", default=sys.executable, help="interpreter with payhub")
+    parser.add_argument("--only", default="", help="groups: cold,network,verification,peers,"
+                        "memory (comma-separated)")  # fmt: skip
+    parser.add_argument("--save", type=Path, help="write the results as JSON")
+    parser.add_argument("--compare", type=Path, help="a --save file to put beside these")
     args = parser.parse_args()
-    samples, number = (3, 200) if args.quick else (9, 2000)
-    print(
-        f"payhub benchmarks (python {sys.version.split()[0]}; ratios against same-run baselines)\n"
+    args.rounds, args.target, args.operations, cold_rounds = (
+        (5, 0.01, 2000, 5) if args.quick else (15, 0.05, 10_000, 15)
     )
-    bench_imports(samples)
-    bench_cold_hub(samples)
-    bench_operation(number // 4)
-    bench_money(number * 10)
-    bench_encoding(number)
+    groups = [g for g in (args.only or "cold,network,verification,peers,memory").split(",") if g]
+    version = subprocess.run(
+        [args.python, "-c", "import sys, payhub_core; print(sys.version.split()[0], "
+         "payhub_core.__file__)"], capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    print(f"payhub benchmarks: python {version}; {os.cpu_count()} CPUs")
+    print("median of per-round ratios [min–max]; per-operation times (median) for context\n")
+    results: dict[str, dict[str, Any]] = {}
+    for group in groups:
+        print(f"-- {group}")
+        cases = (
+            cold_cases(args.python, cold_rounds)
+            if group == "cold"
+            else worker_cases(args.python, group, args)
+        )
+        for result in cases:
+            print(row(result), flush=True)
+            results[result.case] = result.as_dict()
+        print()
+    if args.save:
+        args.save.write_text(json.dumps({"python": version, "results": list(results.values())}))
+    if args.compare:
+        compare(args.compare, results)
 
 
 if __name__ == "__main__":

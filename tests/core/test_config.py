@@ -339,3 +339,137 @@ def test_gateway_settings_keep_the_base_url_without_its_trailing_slash() -> None
 
     settings = GatewaySettings(environment="production", base_url="https://api.example/pay/")
     assert settings.base_url == "https://api.example/pay"
+
+
+# -- one configuration story: the environment applies to every file-based constructor ----
+
+QUICKSTART_TOML = """
+default = "cards"
+
+[gateways.cards]
+adapter = "acme.pay"
+# api_key and secret from PAYHUB_CARDS__API_KEY and PAYHUB_CARDS__SECRET
+"""
+
+
+def test_from_file_applies_environment_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The documented way of keeping secrets out of the file works with Hub.from_file.
+    path = _write(tmp_path, QUICKSTART_TOML)
+    monkeypatch.setenv("PAYHUB_CARDS__API_KEY", "env-key")
+    monkeypatch.setenv("PAYHUB_CARDS__SECRET", CANARY)
+    with Hub.from_file(path, transport=httpx.MockTransport(no_network)) as hub:
+        assert _settings(hub, "cards").api_key.get_secret_value() == "env-key"
+        assert _settings(hub, "cards").secret.get_secret_value() == CANARY
+
+
+def test_from_file_takes_an_explicit_environment(tmp_path: Path) -> None:
+    path = _write(tmp_path, ACME_TOML)
+    env = {"PAYHUB_CARDS__API_KEY": "env-key", "PAYHUB_DEFAULT": "acme-eu"}
+    with Hub.from_file(path, environ=env, transport=httpx.MockTransport(no_network)) as hub:
+        assert hub.default_gateway == "acme-eu"
+        assert _settings(hub, "cards").api_key.get_secret_value() == "env-key"
+    config = HubConfig.from_file(path, environ={})  # the file alone
+    assert config.default == "cards"
+    assert config.gateways["cards"].settings["api_key"] == "file-key"
+
+
+def test_from_file_and_from_env_build_the_same_configuration(tmp_path: Path) -> None:
+    path = _write(tmp_path, ACME_TOML)
+    env = {"PAYHUB_ACME_EU__SECRET": "s2", "PAYHUB_SHOP__ADAPTER": "acme.pay"}
+    assert HubConfig.from_file(path, environ=env) == HubConfig.from_env(
+        {**env, "PAYHUB_CONFIG": str(path)}
+    )
+
+
+def test_from_config_uses_the_mapping_exactly_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYHUB_ACME__API_KEY", "from-the-environment")
+    monkeypatch.setenv("PAYHUB_DEFAULT", "nope")
+    with _hub(acme_config(api_key="from-code")) as hub:
+        assert _settings(hub, "acme").api_key.get_secret_value() == "from-code"
+
+
+def test_the_ledger_and_web_tables_take_environment_variables(tmp_path: Path) -> None:
+    path = _write(tmp_path, ACME_TOML + '\n[ledger]\nurl = "sqlite:///file.db"\n')
+    env = {"PAYHUB_LEDGER__URL": "postgresql://u:pw@db/payhub", "PAYHUB_WEB__BASE_URL": "x"}
+    config = HubConfig.from_file(path, environ=env)
+    assert config.ledger == {"url": "postgresql://u:pw@db/payhub"}
+    assert config.web == {"base_url": "x"}
+    assert set(config.gateways) == {"cards", "acme-eu"}  # no gateway called "ledger"
+    assert HubConfig.from_file(path, environ={}).web is None
+
+
+def test_a_gateway_aliased_like_a_table_makes_its_variables_ambiguous(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[gateways.ledger]\nadapter = "acme.pay"\n')
+    with pytest.raises(ConfigurationError, match="PAYHUB_LEDGER__SECRET could mean"):
+        HubConfig.from_file(path, environ={"PAYHUB_LEDGER__SECRET": CANARY})
+    assert set(HubConfig.from_file(path, environ={}).gateways) == {"ledger"}
+
+
+# -- unusable files and values: a ConfigurationError, never another exception -------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'default = "\xff"\n', "is not UTF-8 text"),
+        (b"\xef\xbb\xbf\xc3\x28", "is not UTF-8 text"),
+        (b"a = " + b"[" * 100_000 + b"]" * 100_000, "nests arrays or tables too deeply"),
+        (b"a = " + b"{b = " * 5000 + b"1" + b"}" * 5000, "nests arrays or tables too deeply"),
+        (b"", "is empty"),
+        (b"\n# a comment\n", "is empty"),
+    ],
+)
+def test_an_unusable_file_is_a_configuration_error(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "payhub.toml"
+    path.write_bytes(content)
+    for build in (
+        lambda: Hub.from_file(path),
+        lambda: Hub.from_env({"PAYHUB_CONFIG": str(path)}),
+    ):
+        with pytest.raises(ConfigurationError, match=message) as raised:
+            build()
+        assert str(path) in str(raised.value)
+        assert raised.value.__cause__ is None
+
+
+def test_an_empty_file_with_gateways_from_the_environment_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "payhub.toml"
+    path.write_bytes(b"")
+    env = {
+        "PAYHUB_SHOP__ADAPTER": "acme.pay",
+        "PAYHUB_SHOP__API_KEY": "k",
+        "PAYHUB_SHOP__SECRET": "s",
+    }
+    assert set(HubConfig.from_file(path, environ=env).gateways) == {"shop"}
+
+
+@pytest.mark.parametrize("name", ["pay\0hub.toml", "\0"])
+def test_a_nul_in_the_file_name_is_a_configuration_error(name: str) -> None:
+    with pytest.raises(ConfigurationError, match="NUL"):
+        Hub.from_env({"PAYHUB_CONFIG": name})
+    with pytest.raises(ConfigurationError, match="NUL"):
+        Hub.from_file(name)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"default": ["cards"], "gateways": {"cards": {"adapter": "acme.pay"}}},
+        {"default": {"a": 1}, "gateways": {"cards": {"adapter": "acme.pay"}}},
+        {1: "x", "gateways": {"cards": {"adapter": "acme.pay"}}},
+        {("a",): "x", "b": 2},
+    ],
+)
+def test_odd_mappings_are_configuration_errors(data: Any) -> None:
+    with pytest.raises(ConfigurationError):
+        HubConfig.from_mapping(data)
+
+
+def test_resolving_an_alias_that_is_not_a_string_is_a_configuration_error() -> None:
+    config = HubConfig.from_mapping({"gateways": {"cards": {"adapter": "acme.pay"}}})
+    with pytest.raises(ConfigurationError, match="not configured"):
+        config.resolve(["cards"])  # type: ignore[arg-type]

@@ -49,7 +49,9 @@ def _get() -> httpx.Request:
 
 
 def _response(status: int, request: httpx.Request, **headers: str) -> httpx.Response:
-    return httpx.Response(status, headers=headers, request=request)
+    # as UTF-8 bytes, the way a server may send them (httpx takes str headers as ASCII)
+    raw = [(name.encode(), value.encode()) for name, value in headers.items()]
+    return httpx.Response(status, headers=raw, request=request)
 
 
 NEVER_SENT = [
@@ -189,13 +191,72 @@ def test_retry_after_as_an_http_date_is_honoured() -> None:
     assert 2.0 <= decision.retry_in <= 4.0
 
 
-@pytest.mark.parametrize("value", ["soon", "-5", "", "1.5e9x"])
+@pytest.mark.parametrize(
+    "value",
+    ["soon", "-5", "", "1.5e9x", "1.5", "+3", "3 s", "\u00b2", "\u0663", "3\u00b2", "0x10", "1e3"],
+)
 def test_a_malformed_retry_after_falls_back_to_backoff(value: str) -> None:
+    # '\u00b2' (superscript two) and '\u0663' (Arabic-Indic three) pass str.isdigit()
+    # and used to crash float() into an AdapterError
     request = _get()
     decision = RetryPolicy(backoff=0.0, max_delay=10.0).after(
         request, 1, _response(429, request, **{"Retry-After": value}), None
     )
     assert decision.retry_in == 0.0
+
+
+def test_a_huge_retry_after_is_capped_without_overflow() -> None:
+    request = _get()
+    decision = RetryPolicy(backoff=0.0, max_delay=5.0).after(
+        request, 1, _response(503, request, **{"Retry-After": "9" * 400}), None
+    )
+    assert decision.retry_in == 5.0
+
+
+def test_a_past_http_date_retry_after_means_now() -> None:
+    request = _get()
+    decision = RetryPolicy(backoff=0.0, max_delay=5.0).after(
+        request,
+        1,
+        _response(503, request, **{"Retry-After": "Sun, 06 Nov 1994 08:49:37 GMT"}),
+        None,
+    )
+    assert decision.retry_in == 0.0
+
+
+def test_a_wait_that_would_end_past_the_deadline_is_not_made() -> None:
+    request = _get()
+    policy = RetryPolicy(max_retries=5, backoff=0.0, max_delay=5.0)
+    limited = _response(503, request, **{"Retry-After": "99999"})
+    assert policy.after(request, 1, limited, None, remaining=10.0).retry_in == 5.0
+    final = policy.after(request, 1, limited, None, remaining=4.0)
+    assert final.retry_in is None
+    assert isinstance(final.error, GatewayUnavailable)
+    assert final.error.http_status == 503
+
+
+def test_the_unknown_outcome_advice_follows_the_status_capability() -> None:
+    policy = RetryPolicy(max_retries=0)
+    with_status = policy.after(_post(), 1, None, httpx.ReadTimeout("slow"), status_check=True)
+    without = policy.after(_post(), 1, None, httpx.ReadTimeout("slow"), status_check=False)
+    assert isinstance(with_status.error, GatewayUnavailable)
+    assert isinstance(without.error, GatewayUnavailable)
+    assert "check the payment's status" in with_status.error.message
+    assert "check the payment's status" not in without.error.message
+    assert "merchant dashboard" in without.error.message
+    request = _post()
+    answered = policy.after(request, 1, _response(502, request), None, status_check=False)
+    assert isinstance(answered.error, GatewayUnavailable)
+    assert "merchant dashboard" in answered.error.message
+
+
+def test_a_request_the_http_layer_refused_to_send_is_never_outcome_unknown() -> None:
+    decision = RetryPolicy(max_retries=3).after(
+        _post(), 1, None, httpx.LocalProtocolError("Illegal header value b'x\\n'")
+    )
+    assert decision.retry_in is None
+    assert isinstance(decision.error, ConfigurationError)
+    assert "nothing was sent" in decision.error.message
 
 
 def test_an_unusable_url_is_a_configuration_error() -> None:
@@ -352,6 +413,16 @@ def test_retry_after_is_honoured_but_capped_by_the_driver(
     transport = Transport(limited("2"), limited("86400"))
     hub_for(transport, max_retries=2).capture("o")
     assert sleeps == [2.0, 5.0]
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "-1"])
+def test_a_non_ascii_retry_after_is_ignored_not_a_crash(
+    hub_for: Callable[..., Hub], sleeps: list[float], value: str
+) -> None:
+    transport = Transport(httpx.Response(429, headers=[(b"Retry-After", value.encode())]))
+    assert hub_for(transport, max_retries=1).capture("o").status is PaymentStatus.PAID
+    assert len(transport.requests) == 2
+    assert sleeps == [0.0]  # retry_backoff = 0 in these tests
 
 
 def test_each_attempt_is_logged_with_its_number_and_delay(

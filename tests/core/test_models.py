@@ -1,4 +1,4 @@
-"""The shared models (design.md section 3): contract fields, strictness, secrets, Callback."""
+"""The shared models: contract fields, strictness, secrets, Callback."""
 
 from __future__ import annotations
 

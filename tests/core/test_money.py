@@ -1,4 +1,4 @@
-"""Money: an exact Decimal amount in an ISO 4217 currency (design.md section 2)."""
+"""Money: an exact Decimal amount in an ISO 4217 currency."""
 
 from __future__ import annotations
 
@@ -388,6 +388,18 @@ def test_format_amount_refuses_to_drop_a_digit(amount: str, currency: str, place
 def test_format_amount_refuses_negative_places_as_invalid_money() -> None:
     with pytest.raises(InvalidMoney):
         Money("5", "USD").format_amount(-1)
+
+
+@pytest.mark.parametrize("places", [101, 10**7, 10**9, 2**63])
+def test_format_amount_refuses_absurd_places_as_invalid_money(places: int) -> None:
+    # 10**7 used to escape as decimal.InvalidOperation, 2**63 as OverflowError
+    with pytest.raises(InvalidMoney, match="places") as raised:
+        Money("5", "LYD").format_amount(places)
+    assert raised.value.field == "places"
+
+
+def test_format_amount_takes_up_to_100_places() -> None:
+    assert Money("5", "LYD").format_amount(100) == "5." + "0" * 100
 
 
 def test_format_amount_never_uses_exponent_notation() -> None:

@@ -20,6 +20,8 @@ from _hubkit import (
     invoice,
     use_local_adapters,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import Field, SecretBytes, SecretStr
 
 from payhub_core import (
@@ -314,7 +316,7 @@ def test_hook_validation_errors_do_not_leak_the_adapters_repr(
 ) -> None:
     use_local_adapters(monkeypatch, local_flow=ReprWithKey)
     # check_adapter_class catches payhub_* typos before pluggy sees them; go around it
-    monkeypatch.setattr("payhub_core._hub.check_adapter_class", lambda name, cls: cls)
+    monkeypatch.setattr("payhub_core._assembly.check_adapter_class", lambda name, cls: cls)
     with pytest.raises(ConfigurationError, match="payhub_satus") as raised:
         Hub.from_config({"gateways": {"local": {"adapter": "local.flow", "api_key": KEY}}})
     _check_error(raised.value)
@@ -371,3 +373,236 @@ def test_secrets_inside_containers_and_secret_bytes_are_redacted(
         hub.status("o")
     _check_error(raised.value)
     assert "CANARY-CERT-0a9b8c7d" not in str(raised.value)
+
+
+# -- the redaction module --------------------------------------------------------------
+
+
+def test_scrub_masks_the_longest_secret_first() -> None:
+    from payhub_core.redaction import MASK, scrub
+
+    # "abcdefgh" is inside the longer secret: masked first, it would leave "ijkl" visible
+    assert scrub("x abcdefghijkl y", ["abcdefgh", "abcdefghijkl"]) == f"x {MASK} y"
+    assert scrub("nothing here", ["abcdefgh"]) == "nothing here"
+    assert scrub("empty secrets are ignored", ["", ""]) == "empty secrets are ignored"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("card 4012888888881881 declined", "card ************1881 declined"),
+        ("card 4012 8888 8888 1881 declined", "card **** **** **** 1881 declined"),
+        ("card 4012-8888-8888-1881 declined", "card ****-****-****-1881 declined"),
+        ("amex 3782 822463 10005.", "amex **** ****** *0005."),
+        ("pan=4111111111111111&x=1", "pan=************1111&x=1"),
+    ],
+)
+def test_card_numbers_keep_only_their_last_four_digits(text: str, masked: str) -> None:
+    from payhub_core.redaction import mask_card_numbers, scrub
+
+    assert mask_card_numbers(text) == masked
+    assert scrub(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 4012888888881882",  # fails the Luhn check
+        "call +218 91 234 5678",  # a Libyan mobile number
+        "at 1700000000000 ms",  # a millisecond timestamp (leading 1)
+        "ref 2024-01-15 12:30:45",
+        "id 12345",
+    ],
+)
+def test_numbers_that_are_not_card_numbers_are_kept(text: str) -> None:
+    from payhub_core.redaction import mask_card_numbers
+
+    assert mask_card_numbers(text) == text
+
+
+def test_scrub_data_scrubs_every_string_in_nested_data() -> None:
+    from payhub_core.redaction import MASK, scrub_data
+
+    raw = {
+        "status": 200,
+        "result": {"echo": f"key={KEY}", "cards": ["4012 8888 8888 1881", 4012888888881881]},
+        KEY: True,
+    }
+    cleaned = scrub_data(raw, [KEY])
+    assert cleaned == {
+        "status": 200,
+        "result": {"echo": f"key={MASK}", "cards": ["**** **** **** 1881", 4012888888881881]},
+        MASK: True,
+    }
+    assert raw["result"]["echo"] == f"key={KEY}"  # a copy: the input is untouched
+
+
+def test_sensitive_headers_are_masked_and_others_scrubbed() -> None:
+    from payhub_core.redaction import MASK, SENSITIVE_HEADERS, redact_headers
+
+    headers = [("Authorization", "Bearer x"), ("X-Merchant", f"id={KEY}"), ("Accept", "json")]
+    assert redact_headers(headers, [KEY]) == {
+        "Authorization": MASK,
+        "X-Merchant": f"id={MASK}",
+        "Accept": "json",
+    }
+    assert {"authorization", "x-api-key", "cookie"} <= SENSITIVE_HEADERS
+
+
+def test_secret_values_come_from_the_secret_fields_of_any_model() -> None:
+    from payhub_core import Card, Invoice, Money, OtpCode
+    from payhub_core.redaction import secret_values
+
+    settings = NestedSecretsSettings(
+        api_key=SecretStr(KEY),
+        merchant_keys={"LYD": SecretStr(SECRET)},
+        signing_keys=(SecretStr("CANARY-SIGN-1"),),
+        certificate=SecretBytes(b"CANARY-CERT"),
+    )
+    assert set(secret_values(settings)) == {KEY, SECRET, "CANARY-SIGN-1", "CANARY-CERT"}
+    card = Card(number="4012888888881881", expiry_month=12, expiry_year=2030, cvv="123")
+    bill = Invoice(
+        number="INV-1",
+        amount=Money("5", "USD"),
+        return_url="https://shop.example/r",
+        payment_method=card,
+    )
+    assert set(secret_values(bill, OtpCode(reference="r", code="975318", invoice=bill))) == {
+        "4012888888881881",
+        "123",
+        "975318",
+    }
+
+
+def test_one_mask_everywhere() -> None:
+    from payhub_core._models import Callback as CallbackModel
+    from payhub_core.redaction import MASK
+
+    shown = repr(CallbackModel(headers={"Authorization": f"Bearer {KEY}"}))
+    assert MASK in shown
+    assert KEY not in shown
+
+
+# -- results are scrubbed too ----------------------------------------------------------
+
+CARD_SPACED = "4012 8888 8888 1881"
+CARD_DASHED = "4012-8888-8888-1881"
+
+
+class Echoes:
+    """A gateway that echoes the key, the OTP and card numbers in successful answers and
+    in its refusals."""
+
+    Settings = LocalSettings
+
+    def __init__(self, settings: LocalSettings) -> None:
+        self.key = settings.api_key.get_secret_value()
+
+    @hookimpl
+    def payhub_initiate(self, invoice: Any) -> Any:
+        from payhub_core import Checkout, OtpChallenge
+
+        return Checkout(
+            reference="r-1",
+            action=OtpChallenge(reference="r-1", message=f"code sent, key {self.key}"),
+            raw={"echo": self.key, "card": CARD_SPACED, "nested": [{"card": CARD_DASHED}]},
+        )
+
+    @hookimpl
+    def payhub_verify(self, evidence: Any) -> Any:
+        from payhub_core import PaymentResult, PaymentStatus
+
+        code = evidence.code.get_secret_value()
+        return PaymentResult(
+            status=PaymentStatus.FAILED,
+            reference="r-1",
+            raw={"message": f"wrong code {code}", "key": self.key},
+        )
+
+    @hookimpl
+    def payhub_capture(self, reference: str, amount: Any) -> Any:
+        raise GatewayError(
+            f"card {CARD_SPACED} declined",
+            gateway_message=f"card {CARD_DASHED} declined for {self.key}",
+        )
+
+
+@pytest.mark.usefixtures("logs")
+def test_results_are_scrubbed_like_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    from payhub_core import OtpCode
+
+    use_local_adapters(monkeypatch, local_flow=Echoes)
+    config = {"gateways": {"local": {"adapter": "local.flow", "api_key": KEY}}}
+    with Hub.from_config(
+        config, transport=httpx.MockTransport(lambda r: httpx.Response(200))
+    ) as hub:
+        checkout = hub.initiate(invoice())
+        result = hub.verify(OtpCode(reference="r-1", code="975318", invoice=invoice()))
+        with pytest.raises(GatewayError) as refused:
+            hub.capture("r-1")
+    for text in (repr(checkout), repr(checkout.raw), repr(checkout.action), repr(result.raw)):
+        assert not _leaks(text), text
+        assert "8888" not in text
+    assert "975318" not in repr(result.raw)
+    assert checkout.raw["card"] == "**** **** **** 1881"
+    assert checkout.raw["nested"][0]["card"] == "****-****-****-1881"
+    _check_error(refused.value)
+    assert "8888" not in str(refused.value)
+    assert "8888" not in (refused.value.gateway_message or "")
+
+
+def test_a_digits_only_secret_is_hidden_only_where_it_stands_alone() -> None:
+    from payhub_core.redaction import MASK, scrub
+
+    assert scrub("cvv 123, code=8642.", ["123", "8642"]) == f"cvv {MASK}, code={MASK}."
+    assert scrub("amount 1234.500 ref 98642", ["123", "8642"]) == "amount 1234.500 ref 98642"
+    assert scrub("otp8642x", ["8642"]) == f"otp{MASK}x"
+
+
+def test_an_errors_own_context_is_not_scrubbed() -> None:
+    error = GatewayError("code 8642 refused").with_context(
+        gateway="plutu", operation="verify", request_id="ab8642cd"
+    )
+    error.scrub(["8642"])
+    assert error.request_id == "ab8642cd"
+    assert "8642" not in error.message
+
+
+def _luhn_complete(body: str) -> str:
+    total = 0
+    for index, char in enumerate(reversed(body)):
+        value = int(char)
+        if index % 2 == 0:  # doubled once the check digit is appended
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return body + str((10 - total % 10) % 10)
+
+
+@given(
+    first=st.sampled_from("23456789"),
+    rest=st.text("0123456789", min_size=11, max_size=17),
+    separators=st.lists(st.sampled_from(["", "", " ", "-"]), min_size=19, max_size=19),
+    before=st.text(st.characters(blacklist_characters="0123456789*"), max_size=5),
+    after=st.text(st.characters(blacklist_characters="0123456789*"), max_size=5),
+)
+def test_every_card_number_keeps_only_its_last_four_digits(
+    first: str, rest: str, separators: list[str], before: str, after: str
+) -> None:
+    from payhub_core.redaction import mask_card_numbers
+
+    pan = _luhn_complete(first + rest)
+    written = "".join(digit + separators[index] for index, digit in enumerate(pan[:-1]))
+    written += pan[-1]
+    masked = mask_card_numbers(f"{before} {written} {after}")
+    shown = [char for char in masked if char in "0123456789*"]
+    assert "".join(shown).endswith(pan[-4:])
+    assert shown.count("*") >= len(pan) - 4
+    assert pan[:-4] not in masked.replace(" ", "").replace("-", "")
+
+
+@given(st.text(st.sampled_from("0123456789 -x"), max_size=60))
+def test_the_shortcut_for_text_without_a_card_length_run_changes_nothing(text: str) -> None:
+    # mask_card_numbers skips text with no run of 13 digits; the full scan must agree.
+    from payhub_core.redaction import _DIGIT_RUN, _mask_run, mask_card_numbers
+
+    assert mask_card_numbers(text) == _DIGIT_RUN.sub(_mask_run, text)

@@ -10,10 +10,12 @@ an installed wheel would be.
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,7 +30,7 @@ from payhub_core import (
     Hub,
     available_adapters,
 )
-from payhub_core._registry import ADAPTER_GROUP, load_adapter
+from payhub_core._registry import ADAPTER_GROUP, load_adapter, refresh
 
 EXAMPLE_DIST = "payhub-example-adapter"
 EXAMPLE_VERSION = "1.2.3"
@@ -141,15 +143,16 @@ def test_a_broken_adapter_does_not_stop_a_hub_that_does_not_use_it() -> None:
 # -- throw-away distributions ----------------------------------------------------------
 
 
-@pytest.fixture(params=["stevedore-cache-stale", "stevedore-cache-fresh"])
+@pytest.fixture(params=["stevedore-list-stale", "stevedore-list-fresh"])
 def make_distribution(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MakeDistribution]:
-    """Install a distribution into a fresh ``sys.path`` entry.
+    """Install a distribution into a fresh ``sys.path`` entry, then refresh discovery (it
+    reads the entry points once per process).
 
-    stevedore keeps the entry points it read for the life of the process, so a
-    distribution installed after the first lookup is, to stevedore, not there yet
-    ("stale"); "fresh" clears that memory. Discovery must be right either way.
+    stevedore keeps its own list of a group's entry points for the life of the process.
+    Discovery must not depend on it: "stale" makes stevedore believe the group is empty,
+    "fresh" makes it read the group again.
     """
     site = tmp_path / "site"
     site.mkdir()
@@ -157,12 +160,19 @@ def make_distribution(
     # keep stevedore's on-disk cache for this throw-away sys.path out of the user's home
     if hasattr(stevedore._cache, "_c"):
         monkeypatch.setattr(stevedore._cache._c, "_dir", str(tmp_path / "stevedore-cache"))
+    stevedore_list = stevedore.ExtensionManager.ENTRY_POINT_CACHE
+    if request.param == "stevedore-list-stale":
+        monkeypatch.setitem(stevedore_list, ADAPTER_GROUP, [])
+    elif ADAPTER_GROUP in stevedore_list:
+        monkeypatch.delitem(stevedore_list, ADAPTER_GROUP)
 
     def make(
         name: str,
         version: str,
         entry_points: dict[str, str],
         modules: dict[str, str] | None = None,
+        *,
+        refresh_discovery: bool = True,
     ) -> Path:
         dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
         dist_info.mkdir()
@@ -177,13 +187,15 @@ def make_distribution(
             (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
             created.append(module)
         monkeypatch.syspath_prepend(str(site))
-        if request.param == "stevedore-cache-fresh":
-            monkeypatch.setattr(stevedore.ExtensionManager, "ENTRY_POINT_CACHE", {})
+        if refresh_discovery:
+            refresh()
         return site
 
     yield make
     for module in created:  # the next test's distribution of the same name is another one
         sys.modules.pop(module, None)
+    monkeypatch.undo()  # sys.path without the throw-away site ...
+    refresh()  # ... and discovery without its adapters
 
 
 def test_a_name_claimed_by_two_distributions_is_an_error_naming_both(
@@ -234,7 +246,7 @@ def test_available_adapters_reports_a_conflict_on_each_claimant(
         assert "acme-pay-fork" in info.error
 
 
-def test_an_adapter_installed_after_the_first_lookup_is_found(
+def test_an_adapter_installed_after_the_first_lookup_is_found_after_refresh(
     make_distribution: MakeDistribution,
 ) -> None:
     load_adapter("acme.pay")  # the process has looked adapters up before
@@ -254,7 +266,11 @@ def test_an_adapter_installed_after_the_first_lookup_is_found(
                     self.settings = settings
             """
         },
+        refresh_discovery=False,
     )
+    with pytest.raises(AdapterNotFound):  # read once per process ...
+        load_adapter("late.pay")
+    refresh()  # ... until the process says it installed something
     adapter = load_adapter("late.pay")
     assert adapter.__name__ == "LateAdapter"
     [info] = _by_name(available_adapters())["late.pay"]
@@ -304,3 +320,122 @@ def test_an_adapter_with_a_misspelled_hook_is_refused_at_discovery(
     [info] = _by_name(available_adapters())["typo.pay"]
     assert info.error is not None
     assert "payhub_refnud" in info.error
+
+
+# -- discovery reads the installed distributions once per process ----------------------
+
+
+@pytest.fixture
+def metadata_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every scan of the installed distributions' entry points (by payhub or by stevedore,
+    which both read them through ``importlib.metadata.entry_points``), from now on."""
+    reads: list[str] = []
+    real_entry_points = importlib.metadata.entry_points
+
+    def entry_points(**selection: Any) -> Any:
+        reads.append(f"entry_points({selection})")
+        return real_entry_points(**selection)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    return reads
+
+
+def test_building_hubs_scans_the_installed_distributions_once(metadata_reads: list[str]) -> None:
+    refresh()
+    config = {
+        "gateways": {
+            "one": acme_config()["gateways"]["acme"],
+            "two": acme_config(api_key="other-key")["gateways"]["acme"],
+        }
+    }
+    for _ in range(3):
+        with Hub.from_config(config, transport=httpx.MockTransport(no_network)) as hub:
+            assert hub.gateways == ("one", "two")
+    load_adapter("acme.pay")
+    available_adapters()
+    assert len(metadata_reads) == 1, metadata_reads
+
+
+def test_discovery_reads_nothing_until_it_is_used(metadata_reads: list[str]) -> None:
+    refresh()
+    assert metadata_reads == []
+    load_adapter("acme.pay")
+    assert len(metadata_reads) == 1
+
+
+def test_unrelated_distributions_installed_later_cost_a_hub_nothing(
+    make_distribution: MakeDistribution, metadata_reads: list[str]
+) -> None:
+    load_adapter("acme.pay")
+    metadata_reads.clear()
+    for number in range(30):
+        make_distribution(f"unrelated-{number}", "1.0", {}, refresh_discovery=False)
+    with Hub.from_config(acme_config(), transport=httpx.MockTransport(no_network)) as hub:
+        assert hub.gateways == ("acme",)
+    assert metadata_reads == []
+
+
+def test_a_failed_import_is_reported_again_on_the_next_lookup() -> None:
+    for _ in range(2):
+        with pytest.raises(AdapterNotFound, match="needs a library that is not installed"):
+            load_adapter("acme.broken")
+
+
+def test_capabilities_are_derived_by_one_rule_for_listing_and_for_the_hub(
+    make_distribution: MakeDistribution,
+) -> None:
+    """``payhub adapters`` and the hub read capabilities the same way: a ``capabilities``
+    that is not a Capabilities is an error in both (the listing used to show it as healthy
+    with capabilities derived from its hooks, which the hub then refused)."""
+    make_distribution(
+        "payhub-junkcaps",
+        "0.1",
+        {"junkcaps.pay": "payhub_junkcaps:Adapter"},
+        {
+            "payhub_junkcaps": """
+            from pydantic import BaseModel
+
+            class Adapter:
+                capabilities = ("status",)
+
+                class Settings(BaseModel):
+                    pass
+
+                def __init__(self, settings):
+                    self.settings = settings
+            """
+        },
+    )
+    [info] = _by_name(available_adapters())["junkcaps.pay"]
+    assert not info.ok
+    assert info.error is not None
+    assert "must be a Capabilities" in info.error
+    config = {"gateways": {"junk": {"adapter": "junkcaps.pay"}}}
+    with pytest.raises(ConfigurationError, match="must be a Capabilities") as raised:
+        Hub.from_config(config, transport=httpx.MockTransport(no_network))
+    assert raised.value.gateway == "junk"
+
+
+def test_an_adapter_whose_import_fails_an_assertion_is_reported_like_any_broken_one(
+    make_distribution: MakeDistribution,
+) -> None:
+    """stevedore lets an ``AssertionError`` from an entry point's import through its failure
+    callback; discovery still reports it as that adapter's load error."""
+    make_distribution(
+        "payhub-asserts",
+        "0.1",
+        {"asserts.pay": "payhub_asserts:Adapter"},
+        {"payhub_asserts": "assert False, 'needs a newer Python'\n"},
+    )
+    with pytest.raises(AdapterNotFound, match="needs a newer Python") as raised:
+        Hub.from_config(
+            {"gateways": {"a": {"adapter": "asserts.pay"}}},
+            transport=httpx.MockTransport(no_network),
+        )
+    assert raised.value.gateway == "a"
+    assert isinstance(raised.value.__cause__, AssertionError)
+    infos = _by_name(available_adapters())
+    [info] = infos["asserts.pay"]
+    assert info.error is not None
+    assert info.error.startswith("AssertionError:")
+    assert infos["acme.pay"][0].ok

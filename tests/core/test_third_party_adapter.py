@@ -1,4 +1,4 @@
-"""A third-party adapter, written against design.md alone and installed as its own
+"""A third-party adapter, written against docs/adapters.md alone and installed as its own
 distribution (tests/example_adapter, ``payhub-example-adapter``), is discovered by name and
 works through every hook in both ``Hub`` and ``AsyncHub`` over ``httpx.MockTransport``.
 

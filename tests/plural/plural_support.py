@@ -1,6 +1,7 @@
 """Shared helpers for the Plural adapter tests: configuration, a stateful fake Plural API
 for ``httpx.MockTransport``, and signing done independently of the adapters (stdlib
-``hmac``/``base64``, following the spec's Python snippet and the Standard Webhooks text).
+``hmac``/``base64``, following Plural's published Python snippet and the Standard Webhooks
+text).
 
 The canary values (client secret, secret key, access tokens, card number, CVV) are what the
 secrecy tests look for in logs, reprs and errors.
@@ -27,7 +28,7 @@ from payhub_core import AsyncHub, Callback, Card, Customer, Hub, Invoice, Money
 
 CLIENT_ID = "client-id-for-tests"
 CLIENT_SECRET = "cs-CANARY-client-secret-5f0e7d"
-SECRET_KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"  # the shared vector's key
+SECRET_KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"  # the key of tests/vectors/plural_return.json
 TOKEN_PREFIX = "at-CANARY-token-"
 CARD_NUMBER = "4012888888881881"
 CVV = "9182"
@@ -100,7 +101,7 @@ def customer() -> Customer:
 
 
 def return_signature(fields: Mapping[str, str], key_hex: str = SECRET_KEY) -> str:
-    """The spec's snippet: sorted k=v joined with '&', HMAC-SHA256 (hex key), upper hex."""
+    """Plural's snippet: sorted k=v joined with '&', HMAC-SHA256 (hex key), upper hex."""
     message = "&".join(f"{k}={v}" for k, v in sorted(fields.items()) if k != "signature")
     return hmac.new(bytes.fromhex(key_hex), message.encode(), hashlib.sha256).hexdigest().upper()
 
@@ -167,7 +168,7 @@ def error(status: int, code: str, message: str, **details: str) -> httpx.Respons
 
 
 class FakePlural:
-    """Plural's API as documented in shared/specs/plural.md, in memory and thread-safe.
+    """Plural's API as docs/plural/ describes it, in memory and thread-safe.
 
     Tokens are checked on every call (``revoke_tokens`` makes the next call answer 401);
     orders follow CREATED -> PENDING -> PROCESSED | AUTHORIZED -> PROCESSED | CANCELLED,

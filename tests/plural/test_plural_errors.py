@@ -476,9 +476,9 @@ def test_any_answer_gives_a_result_or_a_payhub_error(
     seamless = SeamlessCheckoutAdapter(SETTINGS)
     flows = {
         "status": lambda: hosted.payhub_status("v1-1"),
-        "capture": lambda: hosted.payhub_capture("v1-1", None),
+        "capture": lambda: hosted.payhub_capture("v1-1", None, None),
         "cancel": lambda: hosted.payhub_cancel("v1-1"),
-        "refund": lambda: hosted.payhub_refund("v1-1", None),
+        "refund": lambda: hosted.payhub_refund("v1-1", None, None),
         "initiate": lambda: hosted.payhub_initiate(invoice()),
         "seamless": lambda: seamless.payhub_initiate(invoice(payment_method=card())),
     }

@@ -38,7 +38,7 @@ from payhub_core import (
 )
 from payhub_plural._wire import check_reference, request_timestamp, wire_amount
 
-NOW = 1_720_511_828.022  # 2024-07-09T07:57:08.022Z, the spec's example
+NOW = 1_720_511_828.022  # 2024-07-09T07:57:08.022Z, the example in Plural's API samples
 RETURN_URL = "https://shop.example/payhub/return"
 REFERENCE = re.compile(r"(pay|cap|rf)-[0-9a-f]{32}")
 
@@ -68,6 +68,16 @@ def test_request_timestamp_format() -> None:
     assert request_timestamp(NOW) == "2024-07-09T07:57:08.022Z"
     assert request_timestamp(0) == "1970-01-01T00:00:00.000Z"
     assert TIMESTAMP.fullmatch(request_timestamp(1_800_000_000.9999))
+
+
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))
+def test_request_timestamp_reads_as_the_datetime_of_that_moment(now: float) -> None:
+    # Formatted without datetime for speed; the text must be datetime's, rounding included.
+    from datetime import datetime, timezone
+
+    moment = datetime.fromtimestamp(now, tz=timezone.utc)
+    expected = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    assert request_timestamp(now) == expected
 
 
 def test_token_request(payhub_hub_factory: Any) -> None:

@@ -23,6 +23,7 @@ from payhub_core import (
     AmountMismatch,
     Callback,
     GatewayError,
+    InvalidRequest,
     MalformedCallback,
     Money,
     OtpCode,
@@ -312,6 +313,9 @@ def test_get_order_for_another_order_is_refused(payhub_hub_factory: Any) -> None
 
 
 def test_otp_codes_are_not_a_plural_thing(payhub_hub_factory: Any) -> None:
-    hub, _ = payhub_hub_factory(config(), FakePlural())
-    with pytest.raises(UnsupportedOperation, match="OTP"):
+    hub, transport = payhub_hub_factory(config(), FakePlural())
+    with pytest.raises(InvalidRequest, match="OTP") as raised:
         hub.verify(OtpCode(reference="x", code="1234", invoice=invoice()))
+    assert (raised.value.field, raised.value.rule) == ("evidence", "Callback")
+    assert not isinstance(raised.value, UnsupportedOperation)
+    assert transport.requests == []

@@ -116,6 +116,6 @@ def test_base64_webhook_secret() -> None:
 
 def test_secret_key_is_hex_decoded() -> None:
     settings = PluralSettings(
-        environment="uat", client_id="id", client_secret="s", secret_key="A1B2c3d4"
+        environment="uat", client_id="id", client_secret=CLIENT_SECRET, secret_key="A1B2c3d4"
     )
     assert settings.return_key() == bytes([0xA1, 0xB2, 0xC3, 0xD4])

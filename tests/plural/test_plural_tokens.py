@@ -235,7 +235,7 @@ def test_concurrent_401s_refresh_once(payhub_hub_factory: Any) -> None:
 
 
 def test_refused_credentials(payhub_hub_factory: Any) -> None:
-    hub, _ = payhub_hub_factory(config(client_secret="wrong"), FakePlural())
+    hub, _ = payhub_hub_factory(config(client_secret="wrong-secret"), FakePlural())
     with pytest.raises(GatewayError) as caught:
         hub.status("v1-1")
     assert (caught.value.http_status, caught.value.code) == (401, "UNAUTHORIZED")

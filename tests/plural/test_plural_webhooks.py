@@ -115,7 +115,7 @@ def test_order_events_map_by_event_type(event_type: str, order_status: str) -> N
     """The event names what happened; the order snapshot's status does not override it."""
     adapter = HostedCheckoutAdapter(
         PluralSettings(
-            environment="uat", client_id="i", client_secret=CLIENT_SECRET, secret_key="00"
+            environment="uat", client_id="i", client_secret=CLIENT_SECRET, secret_key="00" * 16
         ),
         clock=lambda: float(NOW),
     )

@@ -1,5 +1,5 @@
-"""The documentation covers what the spec lists: every error code, every service, every
-SDK call a migrating merchant uses."""
+"""The documentation covers what Plutu's API documentation lists (plutu_error_codes.txt):
+every error code, every service, every SDK call a migrating merchant uses."""
 
 from __future__ import annotations
 
@@ -20,21 +20,21 @@ PAGES = {
 }
 
 
-def _spec_codes() -> set[str]:
+def _documented_codes() -> set[str]:
     lines = ERROR_CODES_FILE.read_text("utf-8").splitlines()
     return {line for line in lines if line and not line.startswith("#")}
 
 
-def test_the_spec_lists_codes() -> None:
-    codes = _spec_codes()
+def test_the_documented_list_has_the_codes() -> None:
+    codes = _documented_codes()
     assert {"INVLIAD_OTP", "DUPLICATED_INVOICE_NUMBER", "CONNECT_ERROR"} <= codes
     assert len(codes) > 30
 
 
-def test_every_spec_code_is_known() -> None:
-    assert _spec_codes() - set(ERROR_CODES) - set(SDK_ONLY_CODES) == set()
-    # ... and nothing is made up: every known code comes from the spec.
-    assert set(ERROR_CODES) - _spec_codes() == set()
+def test_every_documented_code_is_known() -> None:
+    assert _documented_codes() - set(ERROR_CODES) - set(SDK_ONLY_CODES) == set()
+    # ... and nothing is made up: every known code comes from Plutu's documentation.
+    assert set(ERROR_CODES) - _documented_codes() == set()
 
 
 def test_every_code_is_documented_with_its_meaning() -> None:

@@ -26,6 +26,7 @@ from payhub_core import (
     OtpCode,
     PayhubError,
 )
+from payhub_core.redaction import MASK
 from payhub_plutu import ERROR_CODES
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -163,7 +164,7 @@ def test_otp_echoed_by_plutu_is_blanked(payhub_hub_factory: Any) -> None:
     )
     assert isinstance(error, GatewayError)
     assert SADAD_OTP not in (error.gateway_message or "")
-    assert error.gateway_message == "OTP **** is wrong"
+    assert error.gateway_message == f"OTP {MASK} is wrong"
 
 
 # -- success-looking answers that are not --------------------------------------------------
@@ -473,7 +474,9 @@ def test_duplicate_invoice_number_from_plutu(payhub_hub_factory: Any) -> None:
 
 
 def test_wrong_credentials(payhub_hub_factory: Any) -> None:
-    hub, _ = payhub_hub_factory(config("plutu.localbankcards", api_key="wrong"), FakePlutu())
+    hub, _ = payhub_hub_factory(
+        config("plutu.localbankcards", api_key="wrong-api-key"), FakePlutu()
+    )
     with pytest.raises(GatewayError) as raised:
         hub.initiate(invoice())
     assert (raised.value.http_status, raised.value.code) == (401, "UNAUTHORIZED")
@@ -594,9 +597,9 @@ def test_settings_from_the_environment() -> None:
     env = {
         "PAYHUB_CARDS__ADAPTER": "plutu.localbankcards",
         "PAYHUB_CARDS__ENVIRONMENT": "production",
-        "PAYHUB_CARDS__API_KEY": "k",
-        "PAYHUB_CARDS__ACCESS_TOKEN": "t",
-        "PAYHUB_CARDS__SECRET_KEY": "s",
+        "PAYHUB_CARDS__API_KEY": "env-api-key",
+        "PAYHUB_CARDS__ACCESS_TOKEN": "env-access-token",
+        "PAYHUB_CARDS__SECRET_KEY": "env-secret-key",
         "PAYHUB_CARDS__TIMEOUT": "12.5",
     }
     with Hub.from_env(env) as hub:
@@ -607,6 +610,8 @@ def test_settings_from_the_environment() -> None:
 def test_default_timeout_is_longer_than_the_cores() -> None:
     from payhub_plutu import PlutuSettings
 
-    settings = PlutuSettings(environment="production", api_key="k", access_token="t")
+    settings = PlutuSettings(
+        environment="production", api_key="api-key-1", access_token="access-token-1"
+    )
     assert settings.timeout == 60.0
     assert settings.root() == "https://api.plutus.ly"

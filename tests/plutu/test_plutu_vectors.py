@@ -1,4 +1,4 @@
-"""The official signature vectors (plutu-php's own tests), byte for byte, and the spec's
+"""The official signature vectors (plutu-php's own tests), byte for byte, and their
 negative checks, through the adapters as a merchant would call them."""
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def test_sorted_or_reordered_keys_fail(vector: dict[str, Any]) -> None:
         _verify(vector, params, vector["hashed"])
 
 
-def test_sorted_tlync_string_gives_the_spec_hash() -> None:
+def test_sorted_tlync_string_gives_the_documented_hash() -> None:
     vector = next(v for v in VECTORS if _kind(v) == "tlync")
     digest = hmac_upper(
         vector["secret_key"], canonical_string(sorted(_params(vector)), WHITELISTS["tlync"])

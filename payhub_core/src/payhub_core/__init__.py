@@ -2,7 +2,7 @@
 
 Everything a merchant or an adapter author needs is importable from here; modules with a
 leading underscore are private. Adapter authors also use :mod:`payhub_core.flows`,
-:mod:`payhub_core.signing` and :mod:`payhub_core.testing`.
+:mod:`payhub_core.signing`, :mod:`payhub_core.redaction` and :mod:`payhub_core.testing`.
 """
 
 from payhub_core._config import GatewayConfig, HubConfig
@@ -16,8 +16,14 @@ from payhub_core._errors import (
     GatewayUnavailable,
     InvalidMoney,
     InvalidRequest,
+    InvoiceConflict,
+    LedgerError,
+    LedgerUnavailable,
     MalformedCallback,
+    OperationBlocked,
     PayhubError,
+    PaymentNotFound,
+    ResponseTooLarge,
     SignatureError,
     UnsupportedOperation,
     VerificationError,
@@ -72,17 +78,23 @@ __all__ = [
     "InvalidMoney",
     "InvalidRequest",
     "Invoice",
+    "InvoiceConflict",
+    "LedgerError",
+    "LedgerUnavailable",
     "MalformedCallback",
     "Money",
     "Netbanking",
     "Operation",
+    "OperationBlocked",
     "OtpChallenge",
     "OtpCode",
     "PayhubError",
     "PaymentMethod",
+    "PaymentNotFound",
     "PaymentResult",
     "PaymentStatus",
     "Redirect",
+    "ResponseTooLarge",
     "SignatureError",
     "UnsupportedOperation",
     "Upi",

@@ -8,14 +8,20 @@ Shape (TOML; the same as a dict)::
     environment = "sandbox"
     api_key = "..."
 
-Environment variables (``Hub.from_env``):
+A file or the environment is deployment configuration, and the environment overrides it
+the same way everywhere (``Hub.from_file``, ``Hub.from_env`` and the ``payhub`` command):
 
-- ``PAYHUB_CONFIG``: path of a TOML file to start from (optional);
+- ``PAYHUB_CONFIG``: path of a TOML file to start from (``from_env`` and the command);
 - ``PAYHUB_DEFAULT``: the default gateway alias;
 - ``PAYHUB_<ALIAS>__<FIELD>``: one setting of one gateway, for example
   ``PAYHUB_CARDS__SECRET_KEY``. ``<ALIAS>`` is the alias upper-cased with ``-`` as ``_``;
   the double underscore separates it from the field. A variable overrides the file; a
-  gateway may be defined by variables alone (it then needs ``PAYHUB_<ALIAS>__ADAPTER``).
+  gateway may be defined by variables alone (it then needs ``PAYHUB_<ALIAS>__ADAPTER``);
+- ``PAYHUB_LEDGER__<FIELD>`` and ``PAYHUB_WEB__<FIELD>``: one key of the ``[ledger]`` or
+  ``[web]`` table (so a database password can stay out of the file too).
+
+A mapping given in code (``Hub.from_config``, ``HubConfig.from_mapping``) is used exactly as
+given: the code that builds it decides where its values come from.
 
 Only the shape is checked here; each gateway's settings are validated by its adapter's
 ``Settings`` model when the hub is built.
@@ -41,6 +47,7 @@ _ENV_SETTING = re.compile(r"PAYHUB_([A-Z0-9_]+?)__([A-Z0-9_]+)")
 # validated by its own part (the ledger, the web endpoints) when that part is built.
 _SECTIONS = ("ledger", "web")
 _TOP_LEVEL = {"default", "gateways", *_SECTIONS}
+_NO_GATEWAYS = "the configuration has no [gateways.<alias>] table"
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class GatewayConfig:
 
 @dataclass(frozen=True)
 class HubConfig:
+    """A checked configuration: the gateways by alias, the default alias, optional tables."""
+
     gateways: Mapping[str, GatewayConfig]
     default: str | None = None
     ledger: Mapping[str, Any] | None = field(default=None, repr=False)
@@ -63,9 +72,10 @@ class HubConfig:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> HubConfig:
+        """The configuration ``data`` describes, exactly as given (no environment)."""
         if not isinstance(data, Mapping):
             raise ConfigurationError("the configuration must be a mapping")
-        unknown = sorted(set(data) - _TOP_LEVEL)
+        unknown = sorted(map(str, set(data) - _TOP_LEVEL))
         if unknown:
             raise ConfigurationError(
                 f"unknown top-level configuration keys: {', '.join(unknown)} "
@@ -79,7 +89,7 @@ class HubConfig:
             sections[name] = dict(table) if table is not None else None
         tables = data.get("gateways")
         if not isinstance(tables, Mapping) or not tables:
-            raise ConfigurationError("the configuration has no [gateways.<alias>] table")
+            raise ConfigurationError(_NO_GATEWAYS)
         gateways: dict[str, GatewayConfig] = {}
         for alias, table in tables.items():
             if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
@@ -99,7 +109,7 @@ class HubConfig:
             settings = {key: value for key, value in table.items() if key != "adapter"}
             gateways[alias] = GatewayConfig(alias=alias, adapter=adapter, settings=settings)
         default = data.get("default")
-        if default is not None and default not in gateways:
+        if default is not None and (not isinstance(default, str) or default not in gateways):
             raise ConfigurationError(
                 f"default gateway {default!r} is not configured; configured: "
                 f"{', '.join(sorted(gateways))}"
@@ -107,57 +117,42 @@ class HubConfig:
         return cls(gateways=gateways, default=default, **sections)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> HubConfig:
-        return cls.from_mapping(_read_toml(Path(path)))
+    def from_file(
+        cls, path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None
+    ) -> HubConfig:
+        """The TOML file at ``path`` with the environment's overrides applied.
+
+        ``environ`` defaults to ``os.environ``; pass ``{}`` to read the file alone.
+        """
+        env = os.environ if environ is None else environ
+        return cls._from_file_data(_read_toml(path), env, source=path)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HubConfig:
+        """The file named by ``PAYHUB_CONFIG`` (if set) with the environment's overrides
+        applied, or the environment alone. ``environ`` defaults to ``os.environ``."""
         env = os.environ if environ is None else environ
-        data: dict[str, Any] = {}
-        if env.get("PAYHUB_CONFIG"):
-            data = _read_toml(Path(env["PAYHUB_CONFIG"]))
-        tables = data.get("gateways", {})
-        if not isinstance(tables, Mapping):
-            raise ConfigurationError(
-                "the configuration's 'gateways' must be a table of [gateways.<alias>] tables"
-            )
-        gateways: dict[str, dict[str, Any]] = {}
-        for alias, table in tables.items():
-            if not isinstance(table, Mapping):
-                raise ConfigurationError(
-                    f"gateway {alias!r}: its configuration must be a table", gateway=str(alias)
-                )
-            gateways[alias] = dict(table)
-        by_env_name: dict[str, str] = {}
-        ambiguous: dict[str, list[str]] = {}
-        for alias in gateways:
-            env_name = str(alias).upper().replace("-", "_")
-            if env_name in by_env_name:
-                ambiguous.setdefault(env_name, [by_env_name[env_name]]).append(alias)
-            by_env_name[env_name] = alias
-        for name, value in sorted(env.items()):
-            match = _ENV_SETTING.fullmatch(name)
-            if match is None:
-                continue
-            env_alias, env_field = match.groups()
-            if env_alias in ambiguous:
-                raise ConfigurationError(
-                    f"environment variable {name} could mean gateway "
-                    + " or ".join(repr(alias) for alias in ambiguous[env_alias])
-                    + "; rename one of them"
-                )
-            alias = by_env_name.setdefault(env_alias, env_alias.lower())
-            gateways.setdefault(alias, {})[env_field.lower()] = value
-        if env.get("PAYHUB_DEFAULT"):
-            data["default"] = env["PAYHUB_DEFAULT"]
-        if gateways:
-            data["gateways"] = gateways
+        path = env.get("PAYHUB_CONFIG")
+        if path:
+            return cls._from_file_data(_read_toml(path), env, source=path)
+        data = _apply_environment({}, env)
         if not data:
             raise ConfigurationError(
                 "no configuration in the environment: set PAYHUB_CONFIG to a TOML file, or "
                 "PAYHUB_<ALIAS>__ADAPTER and the gateway's settings as PAYHUB_<ALIAS>__<FIELD>"
             )
         return cls.from_mapping(data)
+
+    @classmethod
+    def _from_file_data(
+        cls, data: dict[str, Any], env: Mapping[str, str], *, source: str | os.PathLike[str]
+    ) -> HubConfig:
+        merged = _apply_environment(data, env)
+        if not data and not merged.get("gateways"):
+            raise ConfigurationError(
+                f"configuration file {os.fspath(source)!r} is empty: {_NO_GATEWAYS}"
+            )
+        return cls.from_mapping(merged)
 
     def resolve(self, alias: str | None) -> GatewayConfig:
         """The gateway for ``alias``; ``None`` is the default (or the only gateway)."""
@@ -173,32 +168,107 @@ class HubConfig:
                 )
         try:
             return self.gateways[alias]
-        except KeyError:
+        except (KeyError, TypeError):
             raise ConfigurationError(
                 f"gateway {alias!r} is not configured; configured: "
                 f"{', '.join(sorted(self.gateways))}",
-                gateway=alias,
+                gateway=alias if isinstance(alias, str) else None,
             ) from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _apply_environment(data: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """``data`` (a file's tables) with ``PAYHUB_DEFAULT``, ``PAYHUB_<ALIAS>__<FIELD>`` and
+    ``PAYHUB_<SECTION>__<FIELD>`` applied on top. Values are kept as the strings they are;
+    each part's own model converts them (``"0"`` to ``0``) when it validates."""
+    result = dict(data)
+    tables = result.get("gateways", {})
+    if not isinstance(tables, Mapping):
+        raise ConfigurationError(
+            "the configuration's 'gateways' must be a table of [gateways.<alias>] tables"
+        )
+    gateways: dict[str, dict[str, Any]] = {}
+    for alias, table in tables.items():
+        if not isinstance(table, Mapping):
+            raise ConfigurationError(
+                f"gateway {alias!r}: its configuration must be a table", gateway=str(alias)
+            )
+        gateways[alias] = dict(table)
+    sections: dict[str, dict[str, Any]] = {}
+    for name in _SECTIONS:
+        table = result.get(name)
+        if table is not None and not isinstance(table, Mapping):
+            raise ConfigurationError(f"the configuration's [{name}] must be a table")
+        sections[name.upper()] = dict(table or {})
+    by_env_name: dict[str, str] = {}
+    ambiguous: dict[str, list[str]] = {}
+    for alias in gateways:
+        env_name = str(alias).upper().replace("-", "_")
+        if env_name in by_env_name or env_name in sections:
+            first = by_env_name.get(env_name, f"the [{env_name.lower()}] table")
+            ambiguous.setdefault(env_name, [first]).append(alias)
+        by_env_name[env_name] = alias
+    changed_sections: set[str] = set()
+    for name, value in sorted(env.items()):
+        match = _ENV_SETTING.fullmatch(name)
+        if match is None:
+            continue
+        env_alias, env_field = match.groups()
+        if env_alias in ambiguous:
+            raise ConfigurationError(
+                f"environment variable {name} could mean "
+                + " or ".join(
+                    what if what.startswith("the [") else f"gateway {what!r}"
+                    for what in ambiguous[env_alias]
+                )
+                + "; rename the gateway"
+            )
+        if env_alias in sections:
+            sections[env_alias][env_field.lower()] = value
+            changed_sections.add(env_alias)
+            continue
+        alias = by_env_name.setdefault(env_alias, env_alias.lower())
+        gateways.setdefault(alias, {})[env_field.lower()] = value
+    for env_name in changed_sections:
+        result[env_name.lower()] = sections[env_name]
+    if env.get("PAYHUB_DEFAULT"):
+        result["default"] = env["PAYHUB_DEFAULT"]
+    if gateways:
+        result["gateways"] = gateways
+    return result
+
+
+def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The TOML document at ``path``; every way it can be unusable is a ConfigurationError
+    naming the file and the place, never a value from it."""
     # Imported here: most hubs are built from a mapping, and import time counts.
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
 
+    shown = repr(os.fspath(path))
+    if "\0" in str(os.fspath(path)):
+        raise ConfigurationError(
+            f"configuration file name {shown} is not a usable path (it contains a NUL character)"
+        )
     try:
-        with path.open("rb") as handle:
+        with Path(path).open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigurationError(f"configuration file {str(path)!r} does not exist") from None
+        raise ConfigurationError(f"configuration file {shown} does not exist") from None
     except OSError as error:
         raise ConfigurationError(
-            f"cannot read configuration file {str(path)!r}: {error.strerror}"
+            f"cannot read configuration file {shown}: {error.strerror}"
         ) from None
     except tomllib.TOMLDecodeError as error:
         # The message names line and column, never the value.
+        raise ConfigurationError(f"configuration file {shown} is not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
         raise ConfigurationError(
-            f"configuration file {str(path)!r} is not valid TOML: {error}"
+            f"configuration file {shown} is not UTF-8 text (byte {error.start} cannot be "
+            "decoded); TOML files are UTF-8"
+        ) from None
+    except RecursionError:
+        raise ConfigurationError(
+            f"configuration file {shown} nests arrays or tables too deeply"
         ) from None

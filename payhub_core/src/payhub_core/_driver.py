@@ -5,39 +5,64 @@
 ``httpx.AsyncClient``, apply the :class:`RetryPolicy`, set timeouts, and log every attempt
 on the ``payhub`` logger with secrets redacted. Both layers are thin on purpose: all
 decisions live in the stepper and the policy, once.
+
+Every operation has a total ``deadline`` (every request, retry and wait in it): past it
+the caller gets ``GatewayUnavailable``, whatever the gateway is doing (sending one byte a
+second, asking for a 99999 s ``Retry-After``). Every answer is read as a stream and
+stops at ``max_response_bytes`` after decompression (``ResponseTooLarge``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
 import logging
 import threading
 import time
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
+import anyio.lowlevel
 import httpx
+from pydantic import BaseModel
 
-from payhub_core._errors import AdapterError, PayhubError
+from payhub_core._errors import AdapterError, ConfigurationError, GatewayUnavailable, PayhubError
 from payhub_core._policy import RetryPolicy
+from payhub_core._settings import DEFAULT_MAX_RESPONSE_BYTES, default_deadline
+from payhub_core._transport import BoundedBody, TooLarge, buffered, deadline_scope
 from payhub_core.flows import Acquire, Release
+from payhub_core.redaction import redact_headers, scrub, scrub_data, secret_values
 
-__all__ = ["AsyncDriver", "FlowStepper", "RequestContext", "SyncDriver"]
+if TYPE_CHECKING:
+    from payhub_core._assembly import Gateway
+
+__all__ = ["AsyncDriver", "FlowStepper", "RequestContext", "SyncDriver", "scrub_result"]
 
 logger = logging.getLogger("payhub")
 
-_REDACTED = "**********"
-_SENSITIVE_HEADERS = frozenset(
-    {"authorization", "x-api-key", "proxy-authorization", "cookie", "set-cookie"}
-)
+M = TypeVar("M", bound=BaseModel)
+
+
+@functools.lru_cache(maxsize=64)
+def user_agent(adapter_name: str) -> str:
+    """``payhub/<version> (<adapter>)``: a gateway's support can tell who is calling."""
+    from payhub_core import __version__  # the package is imported by the time a call runs
+
+    return f"payhub/{__version__} ({adapter_name})" if adapter_name else f"payhub/{__version__}"
 
 
 @dataclass(frozen=True)
 class RequestContext:
     """Who is asking: the gateway alias, the operation and its request id, the timeouts,
-    and the secret values that must never be logged."""
+    the bounds of the whole operation, and the secret values that must never be logged.
+
+    ``deadline`` is seconds for the whole operation (``None``: none);
+    ``status_check`` says whether the gateway offers ``status`` (the advice of an unknown
+    outcome depends on it).
+    """
 
     gateway: str
     operation: str
@@ -45,12 +70,67 @@ class RequestContext:
     timeout: httpx.Timeout
     policy: RetryPolicy
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    deadline: float | None = None
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    user_agent: str = "payhub"
+    status_check: bool = True
+
+    @classmethod
+    def for_gateway(cls, gateway: Gateway, operation: str, request_id: str) -> RequestContext:
+        """The context of one ``operation`` on an assembled gateway (its alias, adapter
+        name, settings, capabilities, timeout, policy and secrets)."""
+        settings, timeout, policy = gateway.settings, gateway.timeout, gateway.policy
+        deadline = getattr(settings, "deadline", None)
+        if not isinstance(deadline, (int, float)) or isinstance(deadline, bool):
+            deadline = default_deadline(
+                timeout.read or 30.0,
+                timeout.connect or 10.0,
+                policy.max_retries,
+                policy.backoff,
+                policy.max_delay,
+            )
+        limit = getattr(settings, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            limit = DEFAULT_MAX_RESPONSE_BYTES
+        return cls(
+            gateway=gateway.alias,
+            operation=operation,
+            request_id=request_id,
+            timeout=timeout,
+            policy=policy,
+            secrets=gateway.secrets,
+            deadline=float(deadline),
+            max_response_bytes=limit,
+            user_agent=user_agent(gateway.adapter_name),
+            status_check="status" in gateway.capabilities.operations,
+        )
+
+    def with_secrets(self, *holders: object) -> RequestContext:
+        """This context, also hiding the secrets in ``holders`` (an invoice's card, an
+        OTP code): what is sent for one call is redacted from that call's records too."""
+        extra = secret_values(*holders)
+        if not extra:
+            return self
+        return dataclasses.replace(self, secrets=(*self.secrets, *extra))
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret:
-                text = text.replace(secret, _REDACTED)
-        return text
+        return scrub(text, self.secrets)
+
+
+def scrub_result(result: M, secrets: Iterable[str]) -> M:
+    """``result`` (a Checkout or PaymentResult) with ``raw`` and every message scrubbed:
+    a gateway that echoes a key, an OTP or a card number in a success keeps it out of
+    reprs, logs and whatever the merchant stores."""
+    secrets = tuple(secrets)
+    update: dict[str, Any] = {}
+    raw = getattr(result, "raw", None)
+    if raw:
+        update["raw"] = scrub_data(raw, secrets)
+    action = getattr(result, "action", None)
+    message = getattr(action, "message", None)
+    if action is not None and isinstance(message, str):
+        update["action"] = action.model_copy(update={"message": scrub(message, secrets)})
+    return result.model_copy(update=update) if update else result
 
 
 class FlowStepper:
@@ -71,6 +151,9 @@ class FlowStepper:
             return None
         if isinstance(step, httpx.Request):
             step.extensions.setdefault("timeout", self._context.timeout.as_dict())
+            step.headers.setdefault("User-Agent", self._context.user_agent)
+            # gzip only: payhub inflates it itself, bounded by max_response_bytes
+            step.headers.setdefault("Accept-Encoding", "gzip")
             return step
         if isinstance(step, Acquire):
             if step.key in self.held:
@@ -100,6 +183,13 @@ def is_flow(outcome: object) -> bool:
     return inspect.isgenerator(outcome)
 
 
+def _shown_url(url: httpx.URL) -> str:
+    """Scheme, host, port and path: the query may carry secrets, userinfo always does."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{host}{port}{url.path}"
+
+
 def _log_attempt(
     context: RequestContext,
     request: httpx.Request,
@@ -112,12 +202,12 @@ def _log_attempt(
     level = logging.WARNING if retry_in is not None or error is not None else logging.DEBUG
     if not logger.isEnabledFor(level):
         return  # every request passes here: build and scrub the record only when it is kept
-    url = context.scrub(f"{request.url.scheme}://{request.url.host}{request.url.path}")
-    outcome = f"HTTP {response.status_code}" if response is not None else type(error).__name__
-    headers = {
-        name: (_REDACTED if name.lower() in _SENSITIVE_HEADERS else context.scrub(value))
-        for name, value in request.headers.items()
-    }
+    url = context.scrub(_shown_url(request.url))
+    if response is not None:
+        outcome = f"HTTP {response.status_code}"
+    else:
+        outcome = str(error) if isinstance(error, _PastDeadline) else type(error).__name__
+    headers = redact_headers(request.headers.items(), context.secrets)
     logger.log(
         level,
         "%s %s %s -> %s in %.0f ms (attempt %d%s) gateway=%s operation=%s request_id=%s",
@@ -149,6 +239,73 @@ def _log_attempt(
     )
 
 
+def _scrub_chain(error: BaseException | None, secrets: tuple[str, ...]) -> None:
+    """Scrub the text of ``error`` and of its causes: a traceback logged by the merchant
+    shows them all."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if any(isinstance(arg, str) for arg in error.args):
+            error.args = tuple(scrub(a, secrets) if isinstance(a, str) else a for a in error.args)
+        error = error.__cause__ or error.__context__
+
+
+class _Clock:
+    """The operation's deadline, on the monotonic clock."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.expires = None if deadline is None else time.monotonic() + deadline
+
+    def remaining(self) -> float | None:
+        return None if self.expires is None else self.expires - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.expires is not None and time.monotonic() >= self.expires
+
+
+class _Sent:
+    """Whether a request may have reached the gateway, from httpcore's trace events: only
+    a connection attempt that never got as far as sending the request proves it did not
+    (transports without trace events, such as mocks, count as sent). An adapter's own
+    ``trace`` extension is still called."""
+
+    def __init__(self, chained: Any) -> None:
+        self.connecting = False
+        self.sending = False
+        self._chained = chained
+
+    def _note(self, event: str) -> None:
+        if event.startswith("connection.connect_"):
+            self.connecting = True
+        elif event.endswith("send_request_headers.started"):
+            self.sending = True
+
+    def __call__(self, event: str, info: dict[str, Any]) -> Any:
+        self._note(event)
+        return self._chained(event, info) if self._chained is not None else None
+
+    async def async_call(self, event: str, info: dict[str, Any]) -> None:
+        self._note(event)
+        if self._chained is not None:
+            result = self._chained(event, info)
+            if inspect.isawaitable(result):
+                await result
+
+    @property
+    def maybe(self) -> bool:
+        return self.sending or not self.connecting
+
+
+def _bounded_timeouts(request: httpx.Request, base: Any, remaining: float | None) -> None:
+    """No single wait of this attempt may outlast the operation's deadline."""
+    if remaining is None or not isinstance(base, dict):
+        return
+    request.extensions["timeout"] = {
+        key: remaining if value is None else min(value, remaining) for key, value in base.items()
+    }
+
+
 class _ThreadLocks:
     def __init__(self) -> None:
         self._guard = threading.Lock()
@@ -168,6 +325,13 @@ class _TaskLocks:
         return self._locks.setdefault(key, anyio.Lock())
 
 
+class _PastDeadline(Exception):
+    """The operation's deadline passed while an answer was being read."""
+
+    def __str__(self) -> str:
+        return "the operation's deadline passed"
+
+
 class SyncDriver:
     """Runs flows over one shared ``httpx.Client`` (thread-safe; one pool per hub)."""
 
@@ -178,6 +342,7 @@ class SyncDriver:
     def run(self, outcome: Any, context: RequestContext) -> Any:
         if not is_flow(outcome):
             return outcome
+        clock = _Clock(context.deadline)
         stepper = FlowStepper(outcome, context)
         try:
             value: Any = None
@@ -186,11 +351,11 @@ class SyncDriver:
                 value, error = None, None
                 if isinstance(step, httpx.Request):
                     try:
-                        value = self._send(step, context)
+                        value = self._send(step, context, clock)
                     except PayhubError as exc:
                         error = exc
                 elif isinstance(step, Acquire):
-                    self._locks.get(f"{context.gateway}:{step.key}").acquire()
+                    self._acquire(f"{context.gateway}:{step.key}", step, clock, context)
                     stepper.acquired(step.key)
                 else:
                     self._locks.get(f"{context.gateway}:{step.key}").release()
@@ -199,43 +364,123 @@ class SyncDriver:
             stepper.close()
             self._release(stepper.held, context)
 
+    def _acquire(self, name: str, step: Acquire, clock: _Clock, context: RequestContext) -> None:
+        remaining = clock.remaining()
+        lock = self._locks.get(name)
+        if remaining is None:
+            lock.acquire()
+        elif not lock.acquire(timeout=max(remaining, 0.0)):
+            raise _lock_timeout(step, context)
+
     def _release(self, keys: Iterable[str], context: RequestContext) -> None:
         for key in keys:
             self._locks.get(f"{context.gateway}:{key}").release()
 
-    def _send(self, request: httpx.Request, context: RequestContext) -> httpx.Response:
+    def _send(
+        self, request: httpx.Request, context: RequestContext, clock: _Clock
+    ) -> httpx.Response:
+        policy = context.policy
+        base_timeout = request.extensions.get("timeout")
+        trace = request.extensions.get("trace")
         attempt = 0
         while True:
             attempt += 1
             started = time.perf_counter()
             response: httpx.Response | None = None
             error: Exception | None = None
+            sent = _Sent(trace)
+            request.extensions["trace"] = sent
+            _bounded_timeouts(request, base_timeout, clock.remaining())
             try:
-                response = self._client.send(request)
-            except httpx.HTTPError as exc:
+                with deadline_scope(clock.expires):
+                    response = self._exchange(request, context, clock)
+            except (httpx.HTTPError, _PastDeadline) as exc:
                 error = exc
-            decision = context.policy.after(request, attempt, response, error)
+            except TooLarge as large:
+                raise policy.too_large(
+                    request, large.status, context.max_response_bytes, context.status_check
+                ) from None
             elapsed = time.perf_counter() - started
+            if clock.expired() and response is None:
+                _log_attempt(context, request, attempt, elapsed, None, error, None)
+                _scrub_chain(error, context.secrets)
+                raise policy.past_deadline(
+                    request,
+                    clock.deadline or 0.0,
+                    error,
+                    sent=sent.maybe,
+                    status_check=context.status_check,
+                ) from _cause(error)
+            decision = policy.after(
+                request,
+                attempt,
+                response,
+                error,
+                remaining=clock.remaining(),
+                status_check=context.status_check,
+            )
             _log_attempt(context, request, attempt, elapsed, response, error, decision.retry_in)
             if decision.retry_in is not None:
                 time.sleep(decision.retry_in)
                 continue
             if decision.error is not None:
-                raise decision.error from error
+                _scrub_chain(error, context.secrets)
+                raise decision.error from _cause(error)
             assert response is not None
             return response
 
+    def _exchange(
+        self, request: httpx.Request, context: RequestContext, clock: _Clock
+    ) -> httpx.Response:
+        response = self._client.send(request, stream=True)
+        try:
+            if response.is_stream_consumed:
+                return _already_read(response, context.max_response_bytes)
+            body = BoundedBody(response.headers.get("content-encoding"), context.max_response_bytes)
+            chunks = response.iter_bytes() if body.decoded_by_httpx else response.iter_raw()
+            for chunk in chunks:
+                body.feed(chunk)
+                if clock.expired():
+                    raise _PastDeadline
+            return buffered(response, body.finish())
+        except TooLarge as large:
+            large.status = response.status_code
+            raise
+        finally:
+            response.close()
+
 
 class AsyncDriver:
-    """Runs flows over one shared ``httpx.AsyncClient``; works under asyncio and trio."""
+    """Runs flows over one shared ``httpx.AsyncClient``; works under asyncio and trio.
+
+    An ``AsyncHub`` (its connection pool) belongs to the event loop it is first used in:
+    a call from another loop is refused with ``ConfigurationError`` before anything is
+    sent, instead of failing deep in the pool.
+    """
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
         self._locks = _TaskLocks()
+        self._loop: object | None = None
+
+    def _check_loop(self) -> None:
+        token = anyio.lowlevel.current_token()
+        loop = getattr(token, "native_token", token)
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise ConfigurationError(
+                "this AsyncHub was first used in another event loop; an AsyncHub (its "
+                "connection pool) belongs to one event loop: build one per loop, for "
+                "example in your application's startup (lifespan) handler, and use a "
+                "Hub where there is no loop of your own"
+            )
 
     async def run(self, outcome: Any, context: RequestContext) -> Any:
+        self._check_loop()
         if not is_flow(outcome):
             return outcome
+        clock = _Clock(context.deadline)
         stepper = FlowStepper(outcome, context)
         try:
             value: Any = None
@@ -244,12 +489,17 @@ class AsyncDriver:
                 value, error = None, None
                 if isinstance(step, httpx.Request):
                     try:
-                        value = await self._send(step, context)
+                        value = await self._send(step, context, clock)
                     except PayhubError as exc:
                         error = exc
                 elif isinstance(step, Acquire):
-                    await self._locks.get(f"{context.gateway}:{step.key}").acquire()
-                    stepper.acquired(step.key)
+                    lock = self._locks.get(f"{context.gateway}:{step.key}")
+                    remaining = clock.remaining()
+                    with anyio.move_on_after(remaining if remaining is not None else float("inf")):
+                        await lock.acquire()
+                        stepper.acquired(step.key)
+                    if step.key not in stepper.held:
+                        raise _lock_timeout(step, context)
                 else:
                     self._locks.get(f"{context.gateway}:{step.key}").release()
             return stepper.result
@@ -258,24 +508,102 @@ class AsyncDriver:
             for key in stepper.held:
                 self._locks.get(f"{context.gateway}:{key}").release()
 
-    async def _send(self, request: httpx.Request, context: RequestContext) -> httpx.Response:
+    async def _send(
+        self, request: httpx.Request, context: RequestContext, clock: _Clock
+    ) -> httpx.Response:
+        policy = context.policy
+        base_timeout = request.extensions.get("timeout")
+        trace = request.extensions.get("trace")
         attempt = 0
         while True:
             attempt += 1
             started = time.perf_counter()
             response: httpx.Response | None = None
             error: Exception | None = None
-            try:
-                response = await self._client.send(request)
-            except httpx.HTTPError as exc:
-                error = exc
-            decision = context.policy.after(request, attempt, response, error)
+            sent = _Sent(trace)
+            request.extensions["trace"] = sent.async_call
+            remaining = clock.remaining()
+            _bounded_timeouts(request, base_timeout, remaining)
+            with anyio.move_on_after(remaining if remaining is not None else float("inf")):
+                try:
+                    response = await self._exchange(request, context, clock)
+                except (httpx.HTTPError, _PastDeadline) as exc:
+                    error = exc
+                except TooLarge as large:
+                    raise policy.too_large(
+                        request, large.status, context.max_response_bytes, context.status_check
+                    ) from None
             elapsed = time.perf_counter() - started
+            if response is None and (error is None or clock.expired()):
+                error = error or _PastDeadline()
+                _log_attempt(context, request, attempt, elapsed, None, error, None)
+                _scrub_chain(error, context.secrets)
+                raise policy.past_deadline(
+                    request,
+                    clock.deadline or 0.0,
+                    error,
+                    sent=sent.maybe,
+                    status_check=context.status_check,
+                ) from _cause(error)
+            decision = policy.after(
+                request,
+                attempt,
+                response,
+                error,
+                remaining=clock.remaining(),
+                status_check=context.status_check,
+            )
             _log_attempt(context, request, attempt, elapsed, response, error, decision.retry_in)
             if decision.retry_in is not None:
                 await anyio.sleep(decision.retry_in)
                 continue
             if decision.error is not None:
-                raise decision.error from error
+                _scrub_chain(error, context.secrets)
+                raise decision.error from _cause(error)
             assert response is not None
             return response
+
+    async def _exchange(
+        self, request: httpx.Request, context: RequestContext, clock: _Clock
+    ) -> httpx.Response:
+        response = await self._client.send(request, stream=True)
+        try:
+            if response.is_stream_consumed:
+                return _already_read(response, context.max_response_bytes)
+            body = BoundedBody(response.headers.get("content-encoding"), context.max_response_bytes)
+            chunks = response.aiter_bytes() if body.decoded_by_httpx else response.aiter_raw()
+            async for chunk in chunks:
+                body.feed(chunk)
+                if clock.expired():
+                    raise _PastDeadline
+            return buffered(response, body.finish())
+        except TooLarge as large:
+            large.status = response.status_code
+            raise
+        finally:
+            await response.aclose()
+
+
+def _already_read(response: httpx.Response, limit: int) -> httpx.Response:
+    """An answer its transport read already (a mock's, built with ``content=``)."""
+    if len(response.content) > limit:
+        raise TooLarge
+    return response
+
+
+def _cause(error: Exception | None) -> Exception | None:
+    if isinstance(error, _PastDeadline):
+        return None
+    # httpx/h11 quote a refused header's value (a secret) in their message: keep that out
+    # of the traceback altogether.
+    if isinstance(error, httpx.LocalProtocolError):
+        return None
+    return error
+
+
+def _lock_timeout(step: Acquire, context: RequestContext) -> PayhubError:
+    return GatewayUnavailable(
+        f"waited for lock {step.key!r} until the operation's {context.deadline:g} s deadline "
+        "passed; nothing was sent, so it is safe to try again later",
+        outcome_unknown=False,
+    )

@@ -18,7 +18,14 @@ the values a caller passed in.
     │   └── MalformedCallback
     ├── GatewayError
     ├── GatewayUnavailable
-    └── AdapterError
+    │   └── ResponseTooLarge
+    ├── AdapterError
+    └── LedgerError
+        ├── LedgerUnavailable
+        ├── PaymentNotFound
+        └── OperationBlocked
+
+    InvoiceConflict is an InvalidRequest (same invoice number, another amount or currency).
 """
 
 from __future__ import annotations
@@ -74,15 +81,17 @@ class PayhubError(Exception):
         return self
 
     def scrub(self, secrets: Iterable[str]) -> PayhubError:
-        """Remove any secret value that found its way into the message or any other text
-        the error carries, such as a gateway's own message (defence in depth)."""
-        # Longest first: a secret that contains a shorter one is masked whole.
-        ordered = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+        """Remove any secret value and card number that found its way into the message or
+        any other text the error carries, such as a gateway's own message (defence in
+        depth; the rules are :func:`payhub_core.redaction.scrub`'s)."""
+        from payhub_core.redaction import scrub  # redaction is independent of the errors
+
+        secrets = tuple(secrets)
         for name, value in list(vars(self).items()):
-            if isinstance(value, str):
-                for secret in ordered:
-                    value = value.replace(secret, "**********")
-                setattr(self, name, value)
+            # The context is payhub's own (an alias, an operation, a generated id): a short
+            # secret's digits inside the request id must not garble it.
+            if isinstance(value, str) and name not in ("gateway", "operation", "request_id"):
+                setattr(self, name, scrub(value, secrets))
         self.args = (self.message,)
         return self
 
@@ -192,10 +201,12 @@ class GatewayError(PayhubError):
 
 
 class GatewayUnavailable(PayhubError):
-    """The gateway could not be reached, timed out or failed (5xx, 429).
+    """The gateway could not be reached, timed out or failed (5xx, 429), or the call ran
+    past its total ``deadline``.
 
     ``outcome_unknown`` is True when the request may have reached the gateway: the payment
-    may or may not have happened, so check its status before trying again.
+    may or may not have happened, so find out before trying again (``status`` where the
+    gateway offers it, else the gateway's merchant dashboard; the message says which).
     """
 
     def __init__(
@@ -219,3 +230,58 @@ class AdapterError(PayhubError):
 
     The original exception is the ``__cause__``.
     """
+
+
+class ResponseTooLarge(GatewayUnavailable):
+    """The gateway's answer was larger than the gateway's ``max_response_bytes`` (counted
+    after decompression), so payhub stopped reading it.
+
+    The request did reach the gateway; its answer could not be read. ``outcome_unknown``
+    is True for a request that may have moved money, as for any unreadable answer.
+    ``limit`` is the number of bytes allowed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        outcome_unknown: bool,
+        http_status: int | None = None,
+        gateway: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            outcome_unknown=outcome_unknown,
+            http_status=http_status,
+            gateway=gateway,
+            operation=operation,
+        )
+        self.limit = limit
+
+
+class LedgerError(PayhubError):
+    """Root of the errors of the payment ledger (:mod:`payhub_core.ledger`)."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The ledger's database cannot be used right now: unreachable, locked past its
+    timeout, read-only or full. Nothing was sent to the gateway and nothing was half
+    written; try again later (a web endpoint answers 5xx so that the gateway retries)."""
+
+
+class PaymentNotFound(LedgerError):
+    """The ledger does not know this payment (an invoice number, or evidence or a
+    reference that matches none of its payments)."""
+
+
+class OperationBlocked(LedgerError):
+    """A money operation was refused before anything was sent: an earlier operation's
+    outcome is unknown (reconcile first), or it would break a money invariant
+    (refunded <= captured <= authorized <= amount)."""
+
+
+class InvoiceConflict(InvalidRequest):
+    """The ledger already holds this invoice number with another amount or currency.
+    Nothing was sent."""

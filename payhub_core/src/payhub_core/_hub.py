@@ -1,30 +1,27 @@
 """``Hub`` and ``AsyncHub``: one merchant API over every configured gateway.
 
-A hub builds one adapter instance per configured gateway (validated settings, its own
-pluggy plugin manager, so a gateway's hooks are only ever called for that gateway), and
-one shared HTTP client. Each operation calls the adapter's hook, drives the flow it
-returns, checks what comes back, and translates every failure into a ``PayhubError``.
+A hub assembles one adapter instance per configured gateway (``_assembly``: validated
+settings, its own pluggy plugin manager, so a gateway's hooks are only ever called for that
+gateway), and one shared HTTP client. Each operation calls the adapter's hook, drives the
+flow it returns, checks what comes back, and translates every failure into a
+``PayhubError``.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
-import pluggy
-from pydantic import BaseModel, ValidationError
 
-from payhub_core import _registry, hookspecs
-from payhub_core._config import GatewayConfig, HubConfig
-from payhub_core._driver import AsyncDriver, RequestContext, SyncDriver
+from payhub_core._assembly import Gateway, build_gateway
+from payhub_core._config import HubConfig
+from payhub_core._driver import AsyncDriver, RequestContext, SyncDriver, scrub_result
 from payhub_core._errors import (
     AdapterError,
     AmountMismatch,
@@ -41,12 +38,10 @@ from payhub_core._models import (
     OtpCode,
     PaymentResult,
     PaymentStatus,
-    validation_message,
 )
 from payhub_core._money import Money
-from payhub_core._policy import RetryPolicy
-from payhub_core._registry import check_adapter_class, implemented_operations
-from payhub_core._settings import secret_values
+from payhub_core._transport import sync_transport
+from payhub_core.ledger._methods import AsyncLedgerMethods, SyncLedgerMethods
 
 __all__ = ["AsyncHub", "Hub"]
 
@@ -58,149 +53,6 @@ H = TypeVar("H", bound="_HubBase")
 # Statuses that say money moved or is held: only these are checked against `expected`'s
 # amount, because a refund or failure event legitimately carries another amount.
 _MONEY_STATUSES = (PaymentStatus.PAID, PaymentStatus.AUTHORIZED)
-_MAX_RETRIES = 10  # GatewaySettings' own upper bound
-
-
-@dataclass(frozen=True)
-class _Gateway:
-    alias: str
-    adapter_name: str
-    adapter: Any
-    settings: BaseModel
-    hooks: Any  # pluggy HookRelay of this gateway's plugin manager
-    capabilities: Capabilities
-    timeout: httpx.Timeout
-    policy: RetryPolicy
-    secrets: tuple[str, ...] = field(repr=False)  # raw values, for redaction only
-
-
-def _register(
-    alias: str, name: str, adapter: object, plugins: Iterable[object]
-) -> tuple[Any, Capabilities]:
-    """Register ``adapter`` and the cross-cutting ``plugins`` with a plugin manager of their
-    own; check that they fit the hooks. Returns the hook relay and the capabilities."""
-    manager = pluggy.PluginManager(hookspecs.PROJECT)
-    manager.add_hookspecs(hookspecs)
-    try:
-        manager.register(adapter, name=f"adapter:{alias}")
-        manager.check_pending()
-    except pluggy.PluginValidationError as error:
-        raise ConfigurationError(
-            f"gateway {alias!r}: adapter {name!r} does not fit the payhub hooks: {error}",
-            gateway=alias,
-        ) from error
-    for plugin in plugins:
-        what = f"plugin {type(plugin).__qualname__}"
-        if manager.is_registered(plugin):
-            raise ConfigurationError(f"{what} is given more than once", gateway=alias)
-        try:
-            manager.register(plugin)
-            manager.check_pending()
-        except pluggy.PluginValidationError as error:
-            raise ConfigurationError(
-                f"gateway {alias!r}: {what} does not fit the payhub hooks: {error}",
-                gateway=alias,
-            ) from error
-    for caller in manager.get_hookcallers(adapter) or []:
-        for impl in caller.get_hookimpls():
-            if impl.plugin is adapter and (
-                inspect.iscoroutinefunction(impl.function)
-                or inspect.isasyncgenfunction(impl.function)
-            ):
-                raise ConfigurationError(
-                    f"gateway {alias!r}: adapter {name!r} implements {caller.name} as an "
-                    "async function; hooks must return a result or a flow (a plain "
-                    "generator): the hub does the I/O",
-                    gateway=alias,
-                )
-
-    registered = frozenset(
-        caller.name.removeprefix("payhub_") for caller in manager.get_hookcallers(adapter) or []
-    )
-    return manager.hook, _capabilities(alias, name, adapter, registered)
-
-
-def _capabilities(
-    alias: str, name: str, adapter: object, registered: frozenset[str]
-) -> Capabilities:
-    """The adapter's declared capabilities, checked against the hooks it registered (or,
-    when it declares none, derived from them)."""
-    unmarked = sorted(implemented_operations(adapter) - registered)
-    if unmarked:
-        raise ConfigurationError(
-            f"gateway {alias!r}: adapter {name!r} defines "
-            + ", ".join(f"payhub_{op}" for op in unmarked)
-            + " without @hookimpl",
-            gateway=alias,
-        )
-    declared = getattr(adapter, "capabilities", None)
-    if declared is None:
-        return Capabilities(currencies=frozenset(), operations=registered)  # type: ignore[arg-type]
-    if not isinstance(declared, Capabilities):
-        raise ConfigurationError(
-            f"gateway {alias!r}: adapter {name!r} capabilities must be a Capabilities",
-            gateway=alias,
-        )
-    if declared.operations != registered:
-        raise ConfigurationError(
-            f"gateway {alias!r}: adapter {name!r} declares operations "
-            f"{sorted(declared.operations)} but implements {sorted(registered)}",
-            gateway=alias,
-        )
-    return declared
-
-
-def _build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> _Gateway:
-    alias, name = config.alias, config.adapter
-    try:
-        # Looked up through the module so that tests (and tools) can swap the registry.
-        cls: Any = check_adapter_class(name, _registry.load_adapter(name))
-    except PayhubError as error:
-        error.with_context(gateway=alias)
-        raise
-    try:
-        settings = cls.Settings.model_validate(dict(config.settings))
-    except ValidationError as error:
-        message, _ = validation_message(error)
-        raise ConfigurationError(
-            f"gateway {alias!r} ({name}): invalid settings: {message}", gateway=alias
-        ) from None
-    secrets = tuple(secret_values(settings))
-    try:
-        adapter = cls(settings)
-    except PayhubError as error:
-        error.with_context(gateway=alias).scrub(secrets)
-        raise
-    except Exception as error:
-        raise ConfigurationError(
-            f"gateway {alias!r}: adapter {name!r} failed to start ({type(error).__name__})",
-            gateway=alias,
-        ) from error
-
-    try:
-        hooks, capabilities = _register(alias, name, adapter, plugins)
-    except PayhubError as error:
-        # pluggy's messages show the adapter's repr, which may hold what it was given
-        error.scrub(secrets)
-        raise
-
-    timeout_seconds = float(getattr(settings, "timeout", 30.0))
-    connect_seconds = float(getattr(settings, "connect_timeout", 10.0))
-    # Settings models that do not extend GatewaySettings are not bounded by it: the
-    # retry budget stays bounded whatever they allow.
-    max_retries = min(max(int(getattr(settings, "max_retries", 2)), 0), _MAX_RETRIES)
-    backoff = max(float(getattr(settings, "retry_backoff", 0.25)), 0.0)
-    return _Gateway(
-        alias=alias,
-        adapter_name=name,
-        adapter=adapter,
-        settings=settings,
-        hooks=hooks,
-        capabilities=capabilities,
-        timeout=httpx.Timeout(timeout_seconds, connect=connect_seconds),
-        policy=RetryPolicy(max_retries=max_retries, backoff=backoff),
-        secrets=secrets,
-    )
 
 
 def check_expected(result: PaymentResult, expected: Invoice) -> None:
@@ -244,18 +96,11 @@ def check_expected(result: PaymentResult, expected: Invoice) -> None:
 class _Call:
     """One operation on one gateway: its context, error translation and result checks."""
 
-    def __init__(self, gateway: _Gateway, operation: Operation) -> None:
+    def __init__(self, gateway: Gateway, operation: Operation) -> None:
         self.gateway = gateway
         self.operation = operation
         self.hook = getattr(gateway.hooks, f"payhub_{operation}")
-        self.context = RequestContext(
-            gateway=gateway.alias,
-            operation=operation,
-            request_id=uuid.uuid4().hex[:16],
-            timeout=gateway.timeout,
-            policy=gateway.policy,
-            secrets=gateway.secrets,
-        )
+        self.context = RequestContext.for_gateway(gateway, operation, uuid.uuid4().hex[:16])
         self.started = time.perf_counter()
 
     def _log(self, level: int, outcome: str, **fields: Any) -> None:
@@ -308,8 +153,7 @@ class _Call:
                 request_id=context.request_id,
             ) from error
 
-    def finish(self, result: Any, expected: Invoice | None = None) -> Any:
-        wanted = Checkout if self.operation == "initiate" else PaymentResult
+    def finish(self, result: object, wanted: type[R], expected: Invoice | None = None) -> R:
         if result is None:
             raise UnsupportedOperation(
                 f"gateway {self.gateway.alias!r} ({self.gateway.adapter_name}) returned "
@@ -320,11 +164,14 @@ class _Call:
                 f"adapter {self.gateway.adapter_name!r} returned {type(result).__name__} "
                 f"from {self.operation}, not {wanted.__name__}"
             )
-        result = result.model_copy(update={"gateway": self.gateway.alias})
-        if expected is not None:
-            check_expected(result, expected)
-        self._log(logging.INFO, f"-> {result.status}", result=result.status.value)
-        return result
+        # raw and messages are scrubbed too: a gateway may echo a secret in a success
+        finished = scrub_result(
+            result.model_copy(update={"gateway": self.gateway.alias}), self.context.secrets
+        )
+        if isinstance(finished, PaymentResult) and expected is not None:
+            check_expected(finished, expected)
+        self._log(logging.INFO, f"-> {finished.status}", result=finished.status.value)
+        return finished
 
 
 class _HubBase:
@@ -339,20 +186,57 @@ class _HubBase:
         self.config = config if isinstance(config, HubConfig) else HubConfig.from_mapping(config)
         plugins = tuple(plugins)
         self._gateways = {
-            alias: _build_gateway(gateway, plugins)
+            alias: build_gateway(gateway, plugins)
             for alias, gateway in self.config.gateways.items()
         }
+        if self.config.web is not None:  # a bad [web] table is found now, not on a request
+            from payhub_core.web import web_settings
+
+            web_settings(self.config)
+
+    def _with_endpoint_urls(self, invoice: Invoice, gateway: str | None) -> Invoice:
+        """``invoice`` with the return and callback URLs it lacks pointing at the web
+        endpoints of its gateway, when ``[web] public_url`` is configured (docs/web)."""
+        if self.config.web is None:
+            return invoice
+        from payhub_core.web import fill_urls
+
+        return fill_urls(invoice, self.config.resolve(gateway).alias, self.config.web)
 
     @classmethod
     def from_config(cls: type[H], config: Mapping[str, Any], **options: Any) -> H:
+        """A hub configured by ``config`` (the TOML shape as a dict), exactly as given:
+        environment variables are not read, the code building ``config`` decides.
+
+        ``options`` are the constructor's (``transport=``, ``plugins=``). Every gateway is
+        built and its settings validated now; ``ConfigurationError`` names the gateway
+        and the field, never the value.
+        """
         return cls(HubConfig.from_mapping(config), **options)
 
     @classmethod
-    def from_file(cls: type[H], path: str | os.PathLike[str], **options: Any) -> H:
-        return cls(HubConfig.from_file(path), **options)
+    def from_file(
+        cls: type[H],
+        path: str | os.PathLike[str],
+        *,
+        environ: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> H:
+        """A hub configured by the TOML file at ``path``, with the environment's
+        ``PAYHUB_DEFAULT`` and ``PAYHUB_<ALIAS>__<FIELD>`` applied on top (so secrets can
+        stay out of the file). ``environ`` defaults to ``os.environ``; ``{}`` reads the file
+        alone. ``payhub check PATH`` validates exactly this.
+        """
+        return cls(HubConfig.from_file(path, environ=environ), **options)
 
     @classmethod
     def from_env(cls: type[H], environ: Mapping[str, str] | None = None, **options: Any) -> H:
+        """A hub configured by the environment (``os.environ`` unless ``environ`` is
+        given): the TOML file named by ``PAYHUB_CONFIG`` if set, then ``PAYHUB_DEFAULT`` and
+        ``PAYHUB_<ALIAS>__<FIELD>`` on top; a gateway may be defined by variables alone.
+        ``payhub check`` with ``PAYHUB_CONFIG`` set (or no file at all) validates exactly
+        this.
+        """
         return cls(HubConfig.from_env(environ), **options)
 
     @property
@@ -373,7 +257,7 @@ class _HubBase:
         clock, inspecting a token cache). Merchant code should not need it."""
         return self._gateway(gateway).adapter
 
-    def _gateway(self, alias: str | None) -> _Gateway:
+    def _gateway(self, alias: str | None) -> Gateway:
         return self._gateways[self.config.resolve(alias).alias]
 
     def _call(self, alias: str | None, operation: Operation) -> _Call:
@@ -393,7 +277,7 @@ def _evidence_kwargs(evidence: Callback | OtpCode) -> dict[str, Any]:
     return {"evidence": evidence}
 
 
-class Hub(_HubBase):
+class Hub(SyncLedgerMethods, _HubBase):
     """The synchronous hub. Use as a context manager, or call :meth:`close`.
 
     ``transport`` (an ``httpx.BaseTransport``, e.g. ``httpx.MockTransport``) replaces the
@@ -409,27 +293,35 @@ class Hub(_HubBase):
         plugins: Iterable[object] = (),
     ) -> None:
         super().__init__(config, plugins=plugins)
-        self._client = httpx.Client(transport=transport, follow_redirects=False)
+        self._open_ledger()  # only with a [ledger] table: docs/ledger.md
+        self._client = httpx.Client(
+            transport=transport if transport is not None else sync_transport(),
+            follow_redirects=False,
+        )
         self._driver = SyncDriver(self._client)
 
     def _run(
         self,
+        wanted: type[R],
         alias: str | None,
         operation: Operation,
         expected: Invoice | None = None,
         **arguments: Any,
-    ) -> Any:
+    ) -> R:
         if self._client.is_closed:
             raise ConfigurationError("this Hub is closed; build a new one to go on")
         call = self._call(alias, operation)
+        call.context = call.context.with_secrets(*arguments.values())  # a card, an OTP
         with call.errors():
             outcome = call.hook(**arguments)
-            return call.finish(self._driver.run(outcome, call.context), expected)
+            return call.finish(self._driver.run(outcome, call.context), wanted, expected)
 
     def initiate(self, invoice: Invoice, *, gateway: str | None = None) -> Checkout:
         """Start paying ``invoice``; the checkout says what the customer does next."""
-        result: Checkout = self._run(gateway, "initiate", invoice=invoice)
-        return result
+        invoice = self._with_endpoint_urls(invoice, gateway)
+        if self._ledger is not None:  # idempotent per (invoice, gateway): docs/ledger.md
+            return self._ledger_initiate(invoice, gateway)
+        return self._run(Checkout, gateway, "initiate", invoice=invoice)
 
     def verify(
         self,
@@ -440,31 +332,52 @@ class Hub(_HubBase):
     ) -> PaymentResult:
         """Turn a callback (as received) or an OTP code into a trusted result; with
         ``expected``, also require the invoice number, amount and currency to match."""
-        result: PaymentResult = self._run(gateway, "verify", expected, **_evidence_kwargs(evidence))
+        result = self._run(PaymentResult, gateway, "verify", expected, **_evidence_kwargs(evidence))
+        if expected is None and self._ledger is not None:  # the stored invoice is expected
+            self._ledger_expected(result, gateway)
         return result
 
     def capture(
         self, reference: str, *, amount: Money | None = None, gateway: str | None = None
     ) -> PaymentResult:
-        result: PaymentResult = self._run(gateway, "capture", reference=reference, amount=amount)
-        return result
+        if self._ledger is not None:
+            return self._ledger_money("capture", reference, amount, gateway)
+        return self._run(
+            PaymentResult,
+            gateway,
+            "capture",
+            reference=reference,
+            amount=amount,
+            idempotency_key=None,
+        )
 
     def cancel(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
-        result: PaymentResult = self._run(gateway, "cancel", reference=reference)
-        return result
+        if self._ledger is not None:
+            return self._ledger_money("cancel", reference, None, gateway)
+        return self._run(
+            PaymentResult, gateway, "cancel", reference=reference, idempotency_key=None
+        )
 
     def refund(
         self, reference: str, *, amount: Money | None = None, gateway: str | None = None
     ) -> PaymentResult:
-        result: PaymentResult = self._run(gateway, "refund", reference=reference, amount=amount)
-        return result
+        if self._ledger is not None:
+            return self._ledger_money("refund", reference, amount, gateway)
+        return self._run(
+            PaymentResult,
+            gateway,
+            "refund",
+            reference=reference,
+            amount=amount,
+            idempotency_key=None,
+        )
 
     def status(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
-        result: PaymentResult = self._run(gateway, "status", reference=reference)
-        return result
+        return self._run(PaymentResult, gateway, "status", reference=reference)
 
     def close(self) -> None:
         self._client.close()
+        self._close_ledger()
 
     def __enter__(self) -> Hub:
         return self
@@ -473,7 +386,7 @@ class Hub(_HubBase):
         self.close()
 
 
-class AsyncHub(_HubBase):
+class AsyncHub(AsyncLedgerMethods, _HubBase):
     """The asynchronous hub: the same operations, awaited. ``async with`` it, or call
     :meth:`aclose`. ``transport`` is an ``httpx.AsyncBaseTransport``."""
 
@@ -485,26 +398,31 @@ class AsyncHub(_HubBase):
         plugins: Iterable[object] = (),
     ) -> None:
         super().__init__(config, plugins=plugins)
+        self._open_ledger()  # only with a [ledger] table: docs/ledger.md
         self._client = httpx.AsyncClient(transport=transport, follow_redirects=False)
         self._driver = AsyncDriver(self._client)
 
     async def _run(
         self,
+        wanted: type[R],
         alias: str | None,
         operation: Operation,
         expected: Invoice | None = None,
         **arguments: Any,
-    ) -> Any:
+    ) -> R:
         if self._client.is_closed:
             raise ConfigurationError("this AsyncHub is closed; build a new one to go on")
         call = self._call(alias, operation)
+        call.context = call.context.with_secrets(*arguments.values())  # a card, an OTP
         with call.errors():
             outcome = call.hook(**arguments)
-            return call.finish(await self._driver.run(outcome, call.context), expected)
+            return call.finish(await self._driver.run(outcome, call.context), wanted, expected)
 
     async def initiate(self, invoice: Invoice, *, gateway: str | None = None) -> Checkout:
-        result: Checkout = await self._run(gateway, "initiate", invoice=invoice)
-        return result
+        invoice = self._with_endpoint_urls(invoice, gateway)
+        if self._ledger is not None:  # idempotent per (invoice, gateway): docs/ledger.md
+            return await self._ledger_initiate(invoice, gateway)
+        return await self._run(Checkout, gateway, "initiate", invoice=invoice)
 
     async def verify(
         self,
@@ -513,37 +431,54 @@ class AsyncHub(_HubBase):
         gateway: str | None = None,
         expected: Invoice | None = None,
     ) -> PaymentResult:
-        result: PaymentResult = await self._run(
-            gateway, "verify", expected, **_evidence_kwargs(evidence)
+        result = await self._run(
+            PaymentResult, gateway, "verify", expected, **_evidence_kwargs(evidence)
         )
+        if expected is None and self._ledger is not None:  # the stored invoice is expected
+            await self._ledger_expected(result, gateway)
         return result
 
     async def capture(
         self, reference: str, *, amount: Money | None = None, gateway: str | None = None
     ) -> PaymentResult:
-        result: PaymentResult = await self._run(
-            gateway, "capture", reference=reference, amount=amount
+        if self._ledger is not None:
+            return await self._ledger_money("capture", reference, amount, gateway)
+        return await self._run(
+            PaymentResult,
+            gateway,
+            "capture",
+            reference=reference,
+            amount=amount,
+            idempotency_key=None,
         )
-        return result
 
     async def cancel(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
-        result: PaymentResult = await self._run(gateway, "cancel", reference=reference)
-        return result
+        if self._ledger is not None:
+            return await self._ledger_money("cancel", reference, None, gateway)
+        return await self._run(
+            PaymentResult, gateway, "cancel", reference=reference, idempotency_key=None
+        )
 
     async def refund(
         self, reference: str, *, amount: Money | None = None, gateway: str | None = None
     ) -> PaymentResult:
-        result: PaymentResult = await self._run(
-            gateway, "refund", reference=reference, amount=amount
+        if self._ledger is not None:
+            return await self._ledger_money("refund", reference, amount, gateway)
+        return await self._run(
+            PaymentResult,
+            gateway,
+            "refund",
+            reference=reference,
+            amount=amount,
+            idempotency_key=None,
         )
-        return result
 
     async def status(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
-        result: PaymentResult = await self._run(gateway, "status", reference=reference)
-        return result
+        return await self._run(PaymentResult, gateway, "status", reference=reference)
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        await self._close_ledger()
 
     async def __aenter__(self) -> AsyncHub:
         return self

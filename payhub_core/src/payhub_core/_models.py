@@ -30,6 +30,7 @@ from typing_extensions import Self
 
 from payhub_core._errors import FloatAmountError, InvalidMoney, InvalidRequest, MalformedCallback
 from payhub_core._money import Money
+from payhub_core.redaction import MASK, SENSITIVE_HEADERS
 
 __all__ = [
     "OPERATIONS",
@@ -380,9 +381,7 @@ class Callback(_Model):
 
     model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
-    _SENSITIVE_HEADERS: ClassVar[frozenset[str]] = frozenset(
-        {"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"}
-    )
+    _SENSITIVE_HEADERS: ClassVar[frozenset[str]] = SENSITIVE_HEADERS
 
     method: str = "GET"
     query: str = ""
@@ -452,12 +451,12 @@ class Callback(_Model):
         """The body parsed as JSON, objects as ordered dicts, numbers with a fraction or
         exponent as ``Decimal`` (never float)."""
         try:
-            value = json.loads(
-                self.body.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant
-            )
+            text = self.body.decode("utf-8")
+            value = _CALLBACK_JSON.decode(text)
         except (ValueError, RecursionError):
             raise MalformedCallback("the callback body is not valid JSON") from None
-        _check_text(value)
+        if "\\u" in text:  # strict UTF-8 holds no surrogate: only a \u escape makes one
+            _check_text(value)
         return value
 
     def __repr_args__(self) -> Any:
@@ -466,7 +465,7 @@ class Callback(_Model):
         yield (
             "headers",
             {
-                key: ("**********" if key.lower() in self._SENSITIVE_HEADERS else value)
+                key: (MASK if key.lower() in self._SENSITIVE_HEADERS else value)
                 for key, value in self.headers.items()
             },
         )
@@ -476,6 +475,11 @@ class Callback(_Model):
 def _no_constant(name: str) -> Any:
     # json.loads takes NaN and Infinity by default (and makes floats of them): not JSON.
     raise ValueError(f"{name} is not JSON")
+
+
+# Built once: json.loads(..., parse_float=...) would build a decoder for every callback.
+# (A leading BOM, which json.loads refuses up front, fails decoding here just the same.)
+_CALLBACK_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
 
 
 def _check_text(value: Any) -> None:

@@ -23,6 +23,9 @@ from payhub_core._iso4217 import MINOR_UNITS
 
 __all__ = ["Money", "currency_exponent"]
 
+# No wire format has more decimals than this; more would only build huge strings (and
+# past Decimal's exponent limits quantize() fails).
+_MAX_PLACES = 100
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _CODE = re.compile(r"[A-Za-z]{3}")
 # Enough digits for any real amount; quantize() must not run out of precision.
@@ -168,16 +171,29 @@ class Money:
         that takes two decimals. Never uses scientific notation.
         """
         places = self.exponent if places is None else places
-        if isinstance(places, bool) or not isinstance(places, int) or places < 0:
+        if (
+            isinstance(places, bool)
+            or not isinstance(places, int)
+            or not 0 <= places <= _MAX_PLACES
+        ):
             raise InvalidMoney(
-                "places must be an int >= 0", field="places", rule="non-negative int"
+                f"places must be an int from 0 to {_MAX_PLACES}",
+                field="places",
+                rule=f"int from 0 to {_MAX_PLACES}",
             )
         # Enough precision for every digit of the result: quantize() never runs short.
         context = decimal.Context(
             prec=max(_CONTEXT.prec, self._amount.adjusted() + places + 2),
             traps=[decimal.InvalidOperation, decimal.Overflow],
         )
-        quantized = self._amount.quantize(Decimal(1).scaleb(-places), context=context)
+        try:
+            quantized = self._amount.quantize(Decimal(1).scaleb(-places), context=context)
+        except decimal.DecimalException:  # defence in depth: the bounds above prevent it
+            raise InvalidMoney(
+                f"{self} cannot be written with {places} decimal places",
+                field="places",
+                rule=f"int from 0 to {_MAX_PLACES}",
+            ) from None
         if quantized != self._amount:
             raise InvalidMoney(
                 f"{self} cannot be written with {places} decimal places without rounding",

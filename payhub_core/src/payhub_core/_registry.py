@@ -5,15 +5,18 @@ broken adapter (import error, not a class, no ``Settings``) does not stop the ot
 error is reported when it is asked for or listed. Two distributions claiming one name is an
 error naming both.
 
-Who claims which name is read from the installed distributions' metadata
-(``importlib.metadata``) on every lookup; stevedore imports the entry points. stevedore's own
-entry point cache is not enough for the first job: it does not know distributions, merges
-two distributions' identical declarations into one, and is read once per process.
+One mechanism: the group's entry points are read once per process, on first use, with the
+distribution that declares each (``importlib.metadata``, the same source stevedore reads);
+stevedore imports the named ones from that list. Later lookups cost a dictionary access, so
+building a hub does not grow with the number of installed distributions. A process that
+installs an adapter while it runs calls :func:`refresh`.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +28,11 @@ from payhub_core._models import OPERATIONS, Capabilities, Operation
 __all__ = [
     "ADAPTER_GROUP",
     "AdapterInfo",
+    "adapter_capabilities",
     "available_adapters",
-    "derived_capabilities",
     "implemented_operations",
     "load_adapter",
+    "refresh",
 ]
 
 ADAPTER_GROUP = "payhub.adapters"
@@ -55,9 +59,19 @@ def implemented_operations(adapter: type | object) -> frozenset[Operation]:
     return frozenset(op for op in OPERATIONS if callable(getattr(adapter, f"payhub_{op}", None)))
 
 
-def derived_capabilities(adapter: type | object) -> Capabilities:
-    """Capabilities of an adapter that declares none: its implemented hooks, any currency."""
-    return Capabilities(currencies=frozenset(), operations=implemented_operations(adapter))
+def adapter_capabilities(name: str, adapter: type | object) -> Capabilities:
+    """What adapter ``name`` (a class or an instance) can do: its ``capabilities`` as
+    declared, or, when it declares none, its implemented hooks with any currency.
+
+    The one derivation: ``payhub adapters`` lists it for classes, the hub checks it against
+    the hooks each gateway registered.
+    """
+    declared = getattr(adapter, "capabilities", None)
+    if declared is None:
+        return Capabilities(currencies=frozenset(), operations=implemented_operations(adapter))
+    if not isinstance(declared, Capabilities):
+        raise ConfigurationError(f"adapter {name!r} capabilities must be a Capabilities")
+    return declared
 
 
 def check_adapter_class(name: str, candidate: object) -> type:
@@ -104,31 +118,66 @@ class _Claim:
         return f"{self.distribution} {self.version} ({self.target})"
 
 
-def _claims() -> dict[str, list[_Claim]]:
-    """name -> every distribution that declares it, read from the installed metadata.
+_scanned: dict[str, tuple[_Claim, ...]] | None = None
+_scan_lock = threading.Lock()
 
-    This is the authority on who claims what: stevedore's entry point cache does not carry
-    distributions, merges identical declarations from different distributions, and is
-    read once per process.
+
+def refresh() -> None:
+    """Forget what discovery read: the next lookup scans the installed distributions again.
+
+    Discovery reads the ``payhub.adapters`` entry points once per process, on first use. A
+    process that installs an adapter while it runs (a test that puts a throw-away
+    distribution on ``sys.path``) calls this before looking the new adapter up.
+    """
+    global _scanned
+    with _scan_lock:
+        _scanned = None
+
+
+def _claims() -> dict[str, tuple[_Claim, ...]]:
+    """name -> every distribution that declares it; scanned once per process.
+
+    A lookup after the first costs a dictionary access, so building a hub does not grow
+    with the number of installed distributions.
+    """
+    global _scanned
+    scanned = _scanned
+    if scanned is None:
+        with _scan_lock:
+            if _scanned is None:
+                _scanned = _scan()
+            scanned = _scanned
+    return scanned
+
+
+def _scan() -> dict[str, tuple[_Claim, ...]]:
+    """Read who declares which adapter name from the installed distributions' metadata.
+
+    This list, not stevedore's own, is what stevedore loads from (see ``_manager_class``):
+    stevedore's list keeps only (name, target) pairs, so it cannot say which distribution
+    an adapter comes from, and it merges two distributions' identical declarations into
+    one, which would hide a fork installed beside the original.
     """
     from importlib.metadata import entry_points
 
     claims: dict[str, list[_Claim]] = {}
     seen: set[tuple[str, str, str]] = set()
+    described: dict[int, tuple[str, str]] = {}  # one metadata parse per distribution
     for entry_point in entry_points(group=ADAPTER_GROUP):
-        dist_name, version = _distribution(entry_point)
+        dist = getattr(entry_point, "dist", None)
+        if id(dist) not in described:
+            described[id(dist)] = _distribution(dist)
+        dist_name, version = described[id(dist)]
         key = (entry_point.name, dist_name.lower().replace("_", "-"), entry_point.value)
         if key in seen:  # one distribution found twice on sys.path
             continue
         seen.add(key)
         claims.setdefault(entry_point.name, []).append(_Claim(entry_point, dist_name, version))
-    return claims
+    return {name: tuple(mine) for name, mine in claims.items()}
 
 
-def _distribution(entry_point: Any) -> tuple[str, str]:
-    """(name, version) of the distribution declaring ``entry_point``; "unknown" for what
-    its metadata does not say."""
-    dist = getattr(entry_point, "dist", None)
+def _distribution(dist: Any) -> tuple[str, str]:
+    """(name, version) of a distribution; "unknown" for what its metadata does not say."""
     if dist is None:
         return ("unknown", "unknown")
     try:
@@ -142,7 +191,7 @@ def _distribution(entry_point: Any) -> tuple[str, str]:
     return (str(name or "unknown"), str(version or "unknown"))
 
 
-def _conflict(name: str, claims: list[_Claim]) -> ConfigurationError:
+def _conflict(name: str, claims: tuple[_Claim, ...]) -> ConfigurationError:
     return ConfigurationError(
         f"adapter name {name!r} is claimed by more than one distribution: "
         + " and ".join(claim.describe() for claim in claims)
@@ -150,37 +199,60 @@ def _conflict(name: str, claims: list[_Claim]) -> ConfigurationError:
     )
 
 
-def _load(claims: list[_Claim]) -> dict[tuple[str, str], tuple[Any, BaseException | None]]:
-    """(name, target) -> (the loaded object, None) or (None, the error loading it).
+def _load(claims: list[_Claim]) -> dict[str, tuple[Any, BaseException | None]]:
+    """name -> (the loaded object, None) or (None, the error loading it), for claims of
+    distinct names. stevedore imports them, and only them, one manager each so that an
+    error is always that adapter's."""
+    loaded: dict[str, tuple[Any, BaseException | None]] = {}
+    if not claims:
+        return loaded
 
-    stevedore imports the named entry points; one it does not know yet (installed after
-    this process first listed the group) is loaded from its metadata directly.
+    def on_failure(_manager: Any, entry_point: Any, error: BaseException) -> None:
+        loaded[entry_point.name] = (None, error)
+
+    manager_class = _manager_class()
+    for claim in claims:
+        try:
+            manager = manager_class(
+                [claim.entry_point], names=[claim.name], on_load_failure_callback=on_failure
+            )
+        except AssertionError as error:  # stevedore lets these through its callback
+            loaded[claim.name] = (None, error)
+            continue
+        for extension in manager.extensions:
+            loaded[extension.name] = (extension.plugin, None)
+    return loaded
+
+
+@functools.cache
+def _manager_class() -> type[Any]:
+    """stevedore's named extension manager over the entry points discovery already read;
+    defined on first use, so that importing payhub does not import stevedore.
+
+    stevedore does what it is for (import the named entry points, report each failure to
+    the callback without stopping the others); the list it loads from is the process-wide
+    scan instead of stevedore's own reading of the same metadata, which is blind to
+    distributions.
     """
     from stevedore import NamedExtensionManager
 
-    loaded: dict[tuple[str, str], tuple[Any, BaseException | None]] = {}
+    class AdapterManager(NamedExtensionManager[Any]):
+        def __init__(
+            self, entry_points: list[Any], *, names: list[str], on_load_failure_callback: Any
+        ) -> None:
+            self._given = entry_points
+            super().__init__(
+                ADAPTER_GROUP,
+                names=names,
+                on_load_failure_callback=on_load_failure_callback,
+                # every name is in the list; one that failed to import is reported above
+                on_missing_entrypoints_callback=lambda _missing: None,
+            )
 
-    def on_failure(_manager: Any, entry_point: Any, error: BaseException) -> None:
-        loaded[(entry_point.name, entry_point.value)] = (None, error)
+        def list_entry_points(self) -> list[Any]:
+            return self._given
 
-    if claims:
-        manager: NamedExtensionManager[Any] = NamedExtensionManager(
-            ADAPTER_GROUP,
-            names=sorted({claim.name for claim in claims}),
-            on_load_failure_callback=on_failure,
-            on_missing_entrypoints_callback=lambda _missing: None,
-        )
-        for extension in manager.extensions:
-            key = (extension.name, extension.entry_point.value)
-            loaded[key] = (extension.plugin, None)
-    for claim in claims:
-        key = (claim.name, claim.target)
-        if key not in loaded:
-            try:
-                loaded[key] = (claim.entry_point.load(), None)
-            except Exception as error:
-                loaded[key] = (None, error)
-    return loaded
+    return AdapterManager
 
 
 def _describe(error: BaseException) -> str:
@@ -190,7 +262,7 @@ def _describe(error: BaseException) -> str:
 def load_adapter(name: str) -> type:
     """The adapter class registered as ``name``; ``AdapterNotFound`` lists what is installed."""
     claims = _claims()
-    mine = claims.get(name, [])
+    mine = claims.get(name, ())
     if not mine:
         installed = sorted(claims)
         raise AdapterNotFound(
@@ -202,7 +274,7 @@ def load_adapter(name: str) -> type:
     if len(mine) > 1:
         raise _conflict(name, mine)
     [only] = mine
-    plugin, error = _load(mine)[(only.name, only.target)]
+    plugin, error = _load([only])[name]
     if error is not None:
         raise AdapterNotFound(
             f"adapter {name!r} from {only.describe()} failed to load: {_describe(error)}",
@@ -219,8 +291,7 @@ def available_adapters() -> list[AdapterInfo]:
     listed once per claimant, each with the conflict as its error (and not imported).
     """
     claims = _claims()
-    unique = [mine[0] for mine in claims.values() if len(mine) == 1]
-    loaded = _load(unique)
+    loaded = _load([mine[0] for mine in claims.values() if len(mine) == 1])
     infos: list[AdapterInfo] = []
     for name, mine in sorted(claims.items()):
         for claim in mine:
@@ -228,17 +299,11 @@ def available_adapters() -> list[AdapterInfo]:
             if len(mine) > 1:
                 problem: str | None = _describe(_conflict(name, mine))
             else:
-                plugin, error = loaded[(claim.name, claim.target)]
+                plugin, error = loaded[name]
                 problem = _describe(error) if error is not None else None
             if problem is None:
                 try:
-                    cls = check_adapter_class(name, plugin)
-                    declared = getattr(cls, "capabilities", None)
-                    capabilities = (
-                        declared
-                        if isinstance(declared, Capabilities)
-                        else derived_capabilities(cls)
-                    )
+                    capabilities = adapter_capabilities(name, check_adapter_class(name, plugin))
                 except ConfigurationError as exc:
                     problem = _describe(exc)
             infos.append(

@@ -22,6 +22,7 @@ import pluggy
 if TYPE_CHECKING:
     from payhub_core._models import Callback, Invoice, OtpCode
     from payhub_core._money import Money
+    from payhub_core.ledger import Change, Payment
 
 PROJECT = "payhub"
 
@@ -51,20 +52,40 @@ def payhub_verify(evidence: Callback | OtpCode) -> Any:
 
 
 @hookspec(firstresult=True)
-def payhub_capture(reference: str, amount: Money | None) -> Any:
-    """Capture an authorized payment; ``amount=None`` captures it in full."""
+def payhub_capture(reference: str, amount: Money | None, idempotency_key: str | None) -> Any:
+    """Capture an authorized payment; ``amount=None`` captures it in full.
+
+    ``idempotency_key`` (optional to implement: pluggy passes only the arguments a hook
+    declares) is the merchant reference the payment ledger wrote before sending, or
+    ``None`` without a ledger. A gateway that takes a merchant reference for the capture
+    should send this one when given: a resend after an unknown outcome then reuses it.
+    """
 
 
 @hookspec(firstresult=True)
-def payhub_cancel(reference: str) -> Any:
-    """Cancel (void) an authorized, uncaptured payment."""
+def payhub_cancel(reference: str, idempotency_key: str | None) -> Any:
+    """Cancel (void) an authorized, uncaptured payment. ``idempotency_key``: as for
+    :func:`payhub_capture`."""
 
 
 @hookspec(firstresult=True)
-def payhub_refund(reference: str, amount: Money | None) -> Any:
-    """Refund a paid payment; ``amount=None`` refunds what is left of it."""
+def payhub_refund(reference: str, amount: Money | None, idempotency_key: str | None) -> Any:
+    """Refund a paid payment; ``amount=None`` refunds what is left of it.
+    ``idempotency_key``: as for :func:`payhub_capture` (the refund's merchant reference)."""
 
 
 @hookspec(firstresult=True)
 def payhub_status(reference: str) -> Any:
     """Ask the gateway where the payment stands now."""
+
+
+@hookspec
+def payhub_payment_changed(payment: Payment, change: Change) -> None:
+    """A payment recorded by the ledger changed (merchant plugins implement this).
+
+    Called after the change is committed, at least once per change, through an outbox
+    that survives a crash: a notification may come again after a failure, so use
+    ``change.id`` (stable) to act on each change once. ``payment`` is the stored payment
+    when the notification is delivered. An exception leaves the notification in the
+    outbox; the next ``reconcile`` delivers it again.
+    """

@@ -29,12 +29,12 @@ from payhub_core import (
     OtpCode,
     PaymentResult,
     PaymentStatus,
-    UnsupportedOperation,
     hookimpl,
 )
 from payhub_core.flows import Flow, exclusive, idempotent
+from payhub_core.redaction import secret_values
 from payhub_plural._orders import merchant_reference
-from payhub_plural._returns import verify_return
+from payhub_plural._returns import foreign_evidence, verify_return
 from payhub_plural._settings import PluralSettings
 from payhub_plural._status import ORDER_EVENTS, REFUND_EVENTS, order_status
 from payhub_plural._tokens import TokenCache, parse_expiry
@@ -46,6 +46,7 @@ from payhub_plural._wire import (
     ORDERS_PATH,
     REFUNDS_PATH,
     TOKEN_PATH,
+    Answer,
     Order,
     Wire,
     check_reference,
@@ -91,11 +92,7 @@ class PluralAdapter(abc.ABC):
         self.clock: Clock = clock or time.time
         self._tokens = TokenCache(self._now)
         self._wire = Wire(settings.root(), self._now)
-        self._secrets = tuple(
-            secret.get_secret_value()
-            for secret in (settings.client_secret, settings.secret_key, settings.webhook_secret)
-            if secret is not None
-        )
+        self._secrets = tuple(secret_values(settings))
 
     def __repr__(self) -> str:
         return (
@@ -179,18 +176,23 @@ class PluralAdapter(abc.ABC):
             ) from error
         return response
 
-    def _send(
+    def _call(
         self,
         method: str,
         path: str,
-        body: Mapping[str, Any] | None,
+        what: str,
+        body: Mapping[str, Any] | None = None,
         *,
-        safe: bool,
-        on_unknown: str | None,
-    ) -> Flow[tuple[httpx.Response, str]]:
-        """One authorized call. A 401 means the token died early: drop it, fetch another
-        (once, under the lock) and repeat the call once. A 401 is a refusal, so repeating
-        even a capture or refund cannot double it."""
+        safe: bool = False,
+        secrets: Iterable[str] = (),
+        on_unknown: str | None = None,
+    ) -> Flow[Answer]:
+        """One authorized call and its JSON answer (``what`` names it in errors).
+
+        A 401 means the token died early: drop it, fetch another (once, under the lock)
+        and repeat the call once. A 401 is a refusal, so repeating even a capture or refund
+        cannot double it. ``secrets`` (card data) and the token are cut out of any error.
+        """
 
         def build(token: str) -> httpx.Request:
             request = self._wire.request(method, path, token=token, body=body)
@@ -205,53 +207,12 @@ class PluralAdapter(abc.ABC):
             response = yield from self._attempt(build(token), on_unknown)
             if response.status_code == 401:
                 self._tokens.invalidate(token)  # refused twice: the next call starts afresh
-        return response, token
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        what: str,
-        body: Mapping[str, Any] | None = None,
-        *,
-        safe: bool = False,
-        secrets: Iterable[str] = (),
-        on_unknown: str | None = None,
-    ) -> Flow[tuple[httpx.Response, dict[str, Any]]]:
-        response, token = yield from self._send(
-            method, path, body, safe=safe, on_unknown=on_unknown
-        )
-        return response, read_json(response, what, (*secrets, token, *self._secrets), on_unknown)
-
-    def _order_call(
-        self,
-        method: str,
-        path: str,
-        what: str,
-        body: Mapping[str, Any] | None = None,
-        *,
-        safe: bool = False,
-        secrets: Iterable[str] = (),
-        on_unknown: str | None = None,
-        order_id: str | None = None,
-    ) -> Flow[Order]:
-        """A call answered with ``{"data": Order}``; ``order_id`` is the order it must be."""
-        response, data = yield from self._call(
-            method, path, what, body, safe=safe, secrets=secrets, on_unknown=on_unknown
-        )
-        try:
-            order = parse_order(data.get("data"))
-        except ValueError as error:
-            raise malformed(what, response, str(error), on_unknown) from None
-        if order_id is not None and order.order_id != order_id:
-            raise malformed(what, response, "it describes another order", on_unknown)
-        return order
+        data = read_json(response, what, (*secrets, token, *self._secrets), on_unknown)
+        return Answer(what, response, data, on_unknown)
 
     def _get_order(self, order_id: str) -> Flow[Order]:
-        order: Order = yield from self._order_call(
-            "GET", f"{ORDERS_PATH}/{order_id}", "Get Order", safe=True, order_id=order_id
-        )
-        return order
+        answer = yield from self._call("GET", f"{ORDERS_PATH}/{order_id}", "Get Order", safe=True)
+        return answer.order(order_id)
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -267,9 +228,11 @@ class PluralAdapter(abc.ABC):
     @hookimpl
     def payhub_verify(self, evidence: Callback | OtpCode) -> Flow[PaymentResult]:
         if not isinstance(evidence, Callback):
-            raise UnsupportedOperation(
-                "Plural has no OTP step: verify takes the Callback of a return or webhook",
-                operation="verify",
+            raise InvalidRequest(
+                "Plural has no OTP step: verify takes the Callback of a return or webhook, "
+                "not an OtpCode",
+                field="evidence",
+                rule="Callback",
             )
         if is_webhook(evidence):
             result: PaymentResult = yield from self._verify_webhook(evidence)
@@ -278,37 +241,40 @@ class PluralAdapter(abc.ABC):
         return result
 
     @hookimpl
-    def payhub_capture(self, reference: str, amount: Money | None) -> Flow[PaymentResult]:
+    def payhub_capture(
+        self, reference: str, amount: Money | None, idempotency_key: str | None
+    ) -> Flow[PaymentResult]:
         order_id = check_reference(reference, "reference")
-        capture_reference = merchant_reference("cap")
+        # The ledger's reference when given (written before sending: a resend reuses it).
+        capture_reference = _reference(idempotency_key, "cap")
         body: dict[str, Any] = {"merchant_capture_reference": capture_reference}
         if amount is not None:
             body["capture_amount"] = wire_amount(amount)
-        order = yield from self._order_call(
+        answer = yield from self._call(
             "PUT",
             f"{ORDERS_PATH}/{order_id}/capture",
             "the capture",
             body,
             on_unknown=f"it was sent with merchant_capture_reference {capture_reference}; "
             "check the order's status before capturing again",
-            order_id=order_id,
         )
-        return order.result()
+        return answer.order(order_id).result()
 
     @hookimpl
     def payhub_cancel(self, reference: str) -> Flow[PaymentResult]:
         order_id = check_reference(reference, "reference")
-        order = yield from self._order_call(
+        answer = yield from self._call(
             "PUT",
             f"{ORDERS_PATH}/{order_id}/cancel",
             "the cancel",
             on_unknown="check the order's status before cancelling again",
-            order_id=order_id,
         )
-        return order.result()
+        return answer.order(order_id).result()
 
     @hookimpl
-    def payhub_refund(self, reference: str, amount: Money | None) -> Flow[PaymentResult]:
+    def payhub_refund(
+        self, reference: str, amount: Money | None, idempotency_key: str | None
+    ) -> Flow[PaymentResult]:
         """Refund ``amount`` (``None``: what is left).
 
         Get Order comes first (it is safe to repeat): it says how much is left, so that a
@@ -342,26 +308,23 @@ class PluralAdapter(abc.ABC):
                 field="amount",
                 rule=f"at most {left}",
             )
-        refund_reference = merchant_reference("rf")
+        refund_reference = _reference(idempotency_key, "rf")
         on_unknown = (
             f"it was sent as refund merchant_order_reference {refund_reference}; "
             "look that reference up before refunding again"
         )
-        response, data = yield from self._call(
+        answer = yield from self._call(
             "POST",
             f"{REFUNDS_PATH}/{order_id}",
             "the refund",
             {"merchant_order_reference": refund_reference, "order_amount": wire_amount(amount)},
             on_unknown=on_unknown,
         )
-        try:
-            refund = parse_order(data.get("data"))
-        except ValueError as error:
-            raise malformed("the refund", response, str(error), on_unknown) from None
+        refund = answer.order()
         if refund.status == "FAILED":
             raise GatewayError(
                 f"Plural did not process refund {refund_reference} of order {order_id}",
-                http_status=response.status_code,
+                http_status=answer.response.status_code,
                 code="REFUND_FAILED",
             )
         if refund.status == "PROCESSED":
@@ -389,7 +352,12 @@ class PluralAdapter(abc.ABC):
     # -- verify ------------------------------------------------------------------------
 
     def _verify_return(self, callback: Callback) -> Flow[PaymentResult]:
-        signed = verify_return(callback.params(), self.settings.return_key())
+        pairs = callback.params()
+        if not pairs and callback.body:
+            # A body that is not a form (T-Lync's JSON callback, say) without webhook
+            # headers: neither of Plural's two kinds of evidence.
+            raise foreign_evidence()
+        signed = verify_return(pairs, self.settings.return_key())
         if not self.settings.confirm_with_get_order:
             # The signature vouches for the order id and status, nothing else: no amount
             # and no invoice number, so hub.verify(expected=...) cannot match a paid
@@ -459,6 +427,13 @@ class PluralAdapter(abc.ABC):
             event_id=event.event_id,
             event_type=event.event_type,
         )
+
+
+def _reference(idempotency_key: str | None, prefix: str) -> str:
+    """The merchant reference to send: the caller's idempotency key, else a fresh one."""
+    if idempotency_key is None:
+        return merchant_reference(prefix)
+    return check_reference(idempotency_key, "idempotency_key")
 
 
 def _event_order(event: WebhookEvent) -> Order:

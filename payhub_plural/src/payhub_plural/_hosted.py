@@ -12,7 +12,7 @@ from payhub_core import Checkout, Invoice, PaymentStatus, Redirect
 from payhub_core.flows import Flow
 from payhub_plural._base import PluralAdapter
 from payhub_plural._orders import hosted_methods, order_body
-from payhub_plural._wire import CHECKOUT_PATH, REFERENCE, malformed
+from payhub_plural._wire import CHECKOUT_PATH, REFERENCE
 
 __all__ = ["HostedCheckoutAdapter"]
 
@@ -34,22 +34,22 @@ class HostedCheckoutAdapter(PluralAdapter):
             f"merchant_order_reference {invoice.number} is Plural's idempotency key: "
             "initiating the same invoice again returns the existing order"
         )
-        what = "the checkout link"
-        response, data = yield from self._call(
-            "POST", CHECKOUT_PATH, what, body, on_unknown=on_unknown
+        answer = yield from self._call(
+            "POST", CHECKOUT_PATH, "the checkout link", body, on_unknown=on_unknown
         )
+        data = answer.body
         order_id = data.get("order_id")
         redirect_url = data.get("redirect_url")
         code = data.get("response_code")
         if code is not None and code != 200:
-            raise malformed(what, response, f"response_code {code!r}", on_unknown)
+            raise answer.malformed(f"response_code {code!r}")
         if not isinstance(order_id, str) or not REFERENCE.fullmatch(order_id):
-            raise malformed(what, response, "no usable order_id", on_unknown)
+            raise answer.malformed("no usable order_id")
         if not isinstance(redirect_url, str) or urlsplit(redirect_url).scheme not in (
             "http",
             "https",
         ):
-            raise malformed(what, response, "no usable redirect_url", on_unknown)
+            raise answer.malformed("no usable redirect_url")
         return Checkout(
             reference=order_id,
             action=Redirect(url=redirect_url),

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from payhub_core import MalformedCallback, SignatureError
 from payhub_core.signing import FieldSchema, hex_equal, hmac_sha256_hex, sorted_query
 
-__all__ = ["RETURN_FIELDS", "SignedReturn", "return_signature", "verify_return"]
+__all__ = [
+    "RETURN_FIELDS",
+    "SignedReturn",
+    "foreign_evidence",
+    "return_signature",
+    "verify_return",
+]
 
 RETURN_FIELDS = FieldSchema(
     {
@@ -59,13 +65,28 @@ def return_signature(fields: Mapping[str, str], key: bytes) -> str:
     return hmac_sha256_hex(key, sorted_query(fields, exclude=(SIGNATURE_FIELD,)))
 
 
+def foreign_evidence() -> MalformedCallback:
+    """The error for a callback with nothing of a Plural return or webhook in it."""
+    return MalformedCallback(
+        "this callback does not belong to this gateway: it is not a Plural return (no "
+        "signature, none of " + ", ".join(sorted(RETURN_FIELDS.names)) + ") nor a Plural "
+        "webhook (no webhook-signature header) and looks like another adapter's; verify it "
+        "with the gateway that started the payment (gateway=)"
+    )
+
+
 def verify_return(pairs: Sequence[tuple[str, str]], key: bytes | None) -> SignedReturn:
     """Check a return's signature with ``key``; ``key=None`` parses without checking (the
     caller must then confirm with Get Order).
 
     Raises ``SignatureError`` for a missing, repeated or wrong signature and
-    ``MalformedCallback`` for a documented field given twice, out of its form, or missing.
+    ``MalformedCallback`` for a documented field given twice, out of its form, or missing,
+    and for parameters of which none is Plural's (another adapter's evidence).
     """
+    if pairs and not any(
+        name == SIGNATURE_FIELD or name in RETURN_FIELDS.names for name, _ in pairs
+    ):
+        raise foreign_evidence()
     fields = RETURN_FIELDS.select(pairs)
     signed = False
     if key is not None:

@@ -30,7 +30,7 @@ class SeamlessCheckoutAdapter(PluralAdapter):
         # Both bodies are built (and checked) before anything is sent.
         body = order_body(invoice)
         payment = payment_body(invoice)
-        order = yield from self._order_call(
+        created = yield from self._call(
             "POST",
             ORDERS_PATH,
             "Create Order",
@@ -38,8 +38,9 @@ class SeamlessCheckoutAdapter(PluralAdapter):
             on_unknown=f"merchant_order_reference {invoice.number} is Plural's idempotency "
             "key: initiating the same invoice again returns the existing order",
         )
+        order = created.order()
         payment_reference = payment.body["payments"][0]["merchant_payment_reference"]
-        paid = yield from self._order_call(
+        answer = yield from self._call(
             "POST",
             f"{ORDERS_PATH}/{order.order_id}/payments",
             "Create Payment",
@@ -47,8 +48,8 @@ class SeamlessCheckoutAdapter(PluralAdapter):
             secrets=payment.secrets,
             on_unknown=f"the payment was sent as merchant_payment_reference "
             f"{payment_reference} on order {order.order_id}; check the order's status",
-            order_id=order.order_id,
         )
+        paid = answer.order(order.order_id)
         action = Redirect(url=paid.challenge_url) if paid.challenge_url else None
         return Checkout(
             reference=paid.order_id, action=action, status=paid.payment_status, raw=paid.data

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from payhub_core.redaction import MASK
+
 __all__ = ["DEFAULT_LIFETIME", "Token", "TokenCache", "parse_expiry"]
 
 Clock = Callable[[], float]
@@ -47,7 +49,7 @@ class Token:
         self.refresh_at = refresh_at
 
     def __repr__(self) -> str:
-        return f"Token(value='**********', refresh_at={self.refresh_at})"
+        return f"Token(value={MASK!r}, refresh_at={self.refresh_at})"
 
 
 class TokenCache:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from payhub_core import (
     PaymentResult,
     PaymentStatus,
 )
+from payhub_core.redaction import scrub
 from payhub_plural._status import order_status
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_MINOR",
     "MIN_MINOR",
     "REFERENCE",
+    "Answer",
     "Order",
     "Wire",
     "check_reference",
@@ -63,13 +65,29 @@ order id before it goes into a URL path also keeps ``../`` and ``?`` out of the 
 
 _CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MESSAGE_LIMIT = 300
-_PAN = re.compile(r"(?<![0-9])[0-9]{12,19}(?![0-9])")
 
 
 def request_timestamp(now: float) -> str:
-    """``2024-07-09T07:57:08.022Z``: UTC, milliseconds, ``Z``."""
-    moment = datetime.fromtimestamp(now, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """``2024-07-09T07:57:08.022Z``: UTC, milliseconds, ``Z``.
+
+    Every request carries one, so it is formatted with ``time.gmtime`` rather than through
+    a ``datetime``; the microseconds are rounded as ``datetime.fromtimestamp`` rounds them
+    (half to even, carrying into the second), so the text is the same.
+    """
+    seconds, fraction = divmod(now, 1)
+    micro = round(fraction * 1e6)
+    if micro >= 1_000_000:
+        seconds += 1
+        micro -= 1_000_000
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds)) + f"{micro // 1000:03d}Z"
+
+
+_DECIMAL_JSON = json.JSONDecoder(parse_float=Decimal)
+
+
+def _json_body(content: bytes) -> Any:
+    """``json.loads(content, parse_float=Decimal)`` without building a decoder per call."""
+    return _DECIMAL_JSON.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
 
 
 class Wire:
@@ -133,16 +151,12 @@ def wire_amount(amount: Money, field: str = "amount") -> dict[str, Any]:
 
 def _clean_text(value: object, secrets: Iterable[str]) -> str | None:
     """Gateway text fit for an exception: printable, bounded, without ``secrets`` and
-    without anything that looks like a card number (a run of 12-19 digits keeps only its
-    last four, as PCI DSS allows), whichever call it came back from."""
+    without card numbers (each keeps only its last four digits, as PCI DSS allows),
+    whichever call it came back from."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = "".join(char if char.isprintable() else " " for char in value).strip()
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "**********")
-    text = _PAN.sub(lambda match: "*" * (len(match.group()) - 4) + match.group()[-4:], text)
-    return text[:_MESSAGE_LIMIT]
+    return scrub(text, secrets)[:_MESSAGE_LIMIT]
 
 
 def gateway_error(
@@ -205,7 +219,7 @@ def read_json(
     if not 200 <= response.status_code < 300:
         raise gateway_error(response, what, secrets)
     try:
-        body = json.loads(response.content, parse_float=Decimal)
+        body = _json_body(response.content)
     except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     if not isinstance(body, dict):
@@ -232,6 +246,30 @@ def malformed(
             code="MALFORMED_RESPONSE",
         )
     return GatewayError(text, http_status=response.status_code, code="MALFORMED_RESPONSE")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The JSON object of a 2xx answer to one call, with what is needed to report it when
+    its content cannot be used (see :func:`malformed`)."""
+
+    what: str
+    response: httpx.Response
+    body: dict[str, Any]
+    on_unknown: str | None = None
+
+    def malformed(self, problem: str) -> GatewayError | GatewayUnavailable:
+        return malformed(self.what, self.response, problem, self.on_unknown)
+
+    def order(self, order_id: str | None = None) -> Order:
+        """The order in the answer's ``data``; ``order_id`` is the order it must be."""
+        try:
+            order = parse_order(self.body.get("data"))
+        except ValueError as error:
+            raise self.malformed(str(error)) from None
+        if order_id is not None and order.order_id != order_id:
+            raise self.malformed("it describes another order")
+        return order
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

@@ -17,8 +17,7 @@ eagerly (``InvalidRequest`` before anything is sent) and return a flow for the r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,7 +39,9 @@ from payhub_core import (
     hookimpl,
 )
 from payhub_core.flows import Flow
+from payhub_core.redaction import secret_values
 from payhub_plutu import _validation as check
+from payhub_plutu._amounts import WIRE_DECIMALS, read_amount
 from payhub_plutu._callbacks import (
     verify_redirect_return,
     verify_tlync_callback,
@@ -58,7 +59,6 @@ __all__ = [
 ]
 
 _OPERATIONS: frozenset[Operation] = frozenset({"initiate", "verify"})
-_WIRE_DECIMALS = 2
 
 
 def _capabilities(currency: str, flows: set[str]) -> Capabilities:
@@ -66,7 +66,7 @@ def _capabilities(currency: str, flows: set[str]) -> Capabilities:
         currencies=frozenset({currency}),
         operations=_OPERATIONS,
         flows=frozenset(flows),
-        amount_decimals=_WIRE_DECIMALS,
+        amount_decimals=WIRE_DECIMALS,
     )
 
 
@@ -91,11 +91,7 @@ class _PlutuAdapter:
         self.capabilities = type(self).capabilities.model_copy(
             update={"currencies": frozenset({self.currency})}
         )
-        self._secrets = tuple(
-            secret.get_secret_value()
-            for secret in (settings.api_key, settings.access_token, settings.secret_key)
-            if secret is not None
-        )
+        self._secrets = tuple(secret_values(settings))
 
     def _currency(self) -> str:
         return "LYD"
@@ -220,20 +216,10 @@ class _OtpWalletAdapter(_PlutuAdapter):
         value = answer.result.get("amount")
         if value is None:
             return invoice.amount
-        if isinstance(value, str):
-            try:
-                value = Decimal(value)
-            except ArithmeticError:
-                value = None
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            raise exchange.unreadable(http_status, "'amount' is not a number")
         try:
-            charged = Money(Decimal(value), self.currency)
-        except InvalidRequest:
-            raise exchange.unreadable(http_status, "'amount' is not an amount") from None
-        if charged.amount <= 0:
-            raise exchange.unreadable(http_status, "'amount' is not positive")
-        return charged
+            return read_amount(value, self.currency)
+        except ValueError as error:
+            raise exchange.unreadable(http_status, str(error)) from None
 
 
 class _RedirectAdapter(_PlutuAdapter):
@@ -296,6 +282,27 @@ class _RedirectAdapter(_PlutuAdapter):
         return evidence
 
 
+class _SignedReturnAdapter(_RedirectAdapter):
+    """Local Bank Cards and MPGS: settled by the signed browser return alone.
+
+    They are verified alike; they differ in their signed fields (MPGS signs the currency)
+    and in the service name the return must be signed with.
+    """
+
+    service: ClassVar[Literal["localbankcards", "mpgs"]]
+
+    @hookimpl
+    def payhub_verify(self, evidence: Callback | OtpCode) -> PaymentResult:
+        """Check the signed browser return to ``return_url`` (its query string)."""
+        return verify_redirect_return(
+            self._callback(evidence),
+            self._secret.get_secret_value(),
+            service=self.service,
+            label=f"{self.label} return",
+            currency=self.currency,
+        )
+
+
 class SadadAdapter(_OtpWalletAdapter):
     """Sadad (Al-Madar's wallet, ``plutu.sadad``): mobile 091/093, birth year, 6-digit OTP."""
 
@@ -318,7 +325,7 @@ class AdfaliAdapter(_OtpWalletAdapter):
     capabilities = _capabilities("LYD", {"otp"})
 
 
-class LocalBankCardsAdapter(_RedirectAdapter):
+class LocalBankCardsAdapter(_SignedReturnAdapter):
     """Local Bank Cards (Numo network, ``plutu.localbankcards``): Plutu's card checkout,
     verified by the signed browser return."""
 
@@ -326,18 +333,8 @@ class LocalBankCardsAdapter(_RedirectAdapter):
     label = "Local Bank Cards"
     capabilities = _capabilities("LYD", {"redirect"})
 
-    @hookimpl
-    def payhub_verify(self, evidence: Callback | OtpCode) -> PaymentResult:
-        return verify_redirect_return(
-            self._callback(evidence),
-            self._secret.get_secret_value(),
-            service="localbankcards",
-            label="Local Bank Cards return",
-            currency=self.currency,
-        )
 
-
-class MpgsAdapter(_RedirectAdapter):
+class MpgsAdapter(_SignedReturnAdapter):
     """MPGS (Mastercard, ``plutu.mpgs``) in the account's currency (``currency`` setting,
     USD by default), verified by the signed browser return."""
 
@@ -349,16 +346,6 @@ class MpgsAdapter(_RedirectAdapter):
 
     def _currency(self) -> str:
         return self.settings.currency  # the base __init__ checked it is MpgsSettings
-
-    @hookimpl
-    def payhub_verify(self, evidence: Callback | OtpCode) -> PaymentResult:
-        return verify_redirect_return(
-            self._callback(evidence),
-            self._secret.get_secret_value(),
-            service="mpgs",
-            label="MPGS return",
-            currency=self.currency,
-        )
 
 
 class TlyncAdapter(_RedirectAdapter):

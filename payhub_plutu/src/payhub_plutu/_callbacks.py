@@ -24,7 +24,6 @@ from typing import Any, Literal
 
 from payhub_core import (
     Callback,
-    InvalidRequest,
     MalformedCallback,
     Money,
     PaymentResult,
@@ -38,6 +37,7 @@ from payhub_core.signing import (
     http_build_query,
     select,
 )
+from payhub_plutu._amounts import read_amount
 
 __all__ = [
     "DOCS_METHOD_FIELD",
@@ -77,7 +77,12 @@ WHITELISTS: dict[CallbackKind, tuple[str, ...]] = {
 _INVOICE_NO = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _TRANSACTION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_AMOUNT_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,10})?")
+_SERVICES = {
+    "localbankcards": "Local Bank Cards (plutu.localbankcards)",
+    "mpgs": "MPGS (plutu.mpgs)",
+    "tlync": "T-Lync (plutu.tlync)",
+}
+"""The signed ``gateway`` of each service's returns and callbacks -> how to name it."""
 # A PHP 8 numeric string, surrounding white space allowed (what `$value == 1` accepts).
 _PHP_NUMERIC = re.compile(r"[ \t\n\r\v\f]*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
                           r"[ \t\n\r\v\f]*")  # fmt: skip
@@ -153,11 +158,20 @@ def _last(params: Iterable[tuple[str, str]], key: str) -> str | None:
 
 
 def _equals_one(value: PhpValue) -> bool:
-    """PHP 8's loose ``$value == 1`` (the SDK's ``isApprovedTransaction``)."""
+    """PHP 8's loose ``$value == 1`` (the SDK's ``isApprovedTransaction``), on the value as
+    PHP holds it: the same reading the signature was computed over.
+
+    A JSON number with a fraction or an exponent is a PHP double after ``json_decode`` (here
+    it is a ``Decimal``, kept exact for amounts): ``1.0000000000000001`` is the double 1.0,
+    so it is approved there, as it signs like ``1``. A numeric string compares as a number
+    (``"1.0"``, ``" 1"``, ``"1e0"``); any other string, an array or null never equals 1.
+    """
     if isinstance(value, bool):
         return value
-    if isinstance(value, (int, Decimal, float)):
+    if isinstance(value, int):
         return value == 1
+    if isinstance(value, (float, Decimal)):
+        return float(value) == 1.0  # the double json_decode makes (correctly rounded)
     if isinstance(value, str) and _PHP_NUMERIC.fullmatch(value):
         return float(value) == 1.0
     return False
@@ -175,19 +189,42 @@ def _text(fields: dict[str, PhpValue], key: str, pattern: re.Pattern[str], label
 
 
 def _money(value: PhpValue, currency: str, label: str) -> Money:
-    if isinstance(value, str):
-        value = Decimal(value) if _AMOUNT_TEXT.fullmatch(value) else None
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise MalformedCallback(f"the {label}'s 'amount' is not a decimal amount")
-    amount = Decimal(value)
-    if not amount.is_finite() or amount <= 0:
-        raise MalformedCallback(f"the {label}'s 'amount' is not a positive amount")
     try:
-        return Money(amount, currency)
-    except InvalidRequest:
-        raise MalformedCallback(
-            f"the {label}'s 'amount' has more decimals than {currency} allows"
-        ) from None
+        return read_amount(value, currency)
+    except ValueError as error:
+        raise MalformedCallback(f"the {label}'s {error}") from None
+
+
+def _foreign(label: str, fields: Collection[str]) -> MalformedCallback:
+    """The error for a callback that carries nothing of what ``label`` is made of."""
+    return MalformedCallback(
+        f"this callback does not belong to this gateway: it is not a {label} (no 'hashed' "
+        f"signature, none of {', '.join(fields)}) and looks like another adapter's; verify "
+        "it with the gateway that started the payment (gateway=)"
+    )
+
+
+def _form_of_another_adapter(callback: Callback) -> bool:
+    """A form POST (T-Lync posts JSON) carrying none of T-Lync's fields."""
+    if callback.content_type != "application/x-www-form-urlencoded":
+        return False
+    try:
+        names = [name for name, _ in callback.params()]
+    except MalformedCallback:
+        return False
+    return _is_foreign(names, [TLYNC_CALLBACK_FIELDS, TLYNC_RETURN_FIELDS])
+
+
+def _is_foreign(
+    names: Collection[str], whitelists: Iterable[Collection[str]], *, body: bytes = b""
+) -> bool:
+    """Something was sent (fields, or a body where fields were expected), but neither
+    Plutu's signature nor any field of ``whitelists``."""
+    return (
+        bool(names or body)
+        and "hashed" not in names
+        and not any(name in whitelist for whitelist in whitelists for name in names)
+    )
 
 
 def _result(
@@ -199,7 +236,16 @@ def _result(
     cancelable: bool,
 ) -> PaymentResult:
     """A verified result from the signed fields of an LBC, MPGS or T-Lync callback."""
-    if fields.get("gateway") != service:
+    signed_service = fields.get("gateway")
+    if signed_service != service:
+        # One secret key signs every service of the account, so a signature is no proof
+        # the evidence is for this service: the signed gateway name is.
+        if isinstance(signed_service, str) and signed_service in _SERVICES:
+            raise MalformedCallback(
+                f"this callback does not belong to this gateway: it is signed as one from "
+                f"Plutu's {_SERVICES[signed_service]}, not a {label}; verify it with the "
+                "gateway configured with that adapter"
+            )
         raise MalformedCallback(f"the {label} is not signed as one from '{service}'")
     invoice_no = _text(fields, "invoice_no", _INVOICE_NO, label)
     if _equals_one(fields.get("approved")):
@@ -248,6 +294,8 @@ def verify_redirect_return(
     is in the signed ``currency`` (``currency`` here is the configured fallback).
     """
     params = callback.query_params()
+    if _is_foreign([name for name, _ in params], [WHITELISTS[service]], body=callback.body):
+        raise _foreign(label, WHITELISTS[service])
     fields = _check_signature(
         secret_key, params, _last(params, "hashed"), [WHITELISTS[service]], label
     )
@@ -262,9 +310,16 @@ def verify_tlync_callback(callback: Callback, secret_key: str) -> PaymentResult:
     is then unsigned and ignored) or with ``paymet_method`` signed where it was received.
     """
     label = "T-Lync callback"
-    body: Any = callback.json()
+    try:
+        body: Any = callback.json()
+    except MalformedCallback:
+        if _form_of_another_adapter(callback):
+            raise _foreign(label, TLYNC_CALLBACK_FIELDS) from None
+        raise
     if not isinstance(body, dict):
         raise MalformedCallback("the T-Lync callback body is not a JSON object")
+    if _is_foreign(body, [TLYNC_CALLBACK_FIELDS, (DOCS_METHOD_FIELD,)]):
+        raise _foreign(label, TLYNC_CALLBACK_FIELDS)
     params = [(key, _json_as_php(value)) for key, value in body.items()]
     whitelists: list[Collection[str]] = [TLYNC_CALLBACK_FIELDS]
     if DOCS_METHOD_FIELD in body:
@@ -286,6 +341,8 @@ def verify_tlync_return(callback: Callback, secret_key: str) -> PaymentResult:
     """
     label = "T-Lync return"
     params = callback.query_params()
+    if _is_foreign([name for name, _ in params], [TLYNC_RETURN_FIELDS]):
+        raise _foreign(label, TLYNC_RETURN_FIELDS)
     fields = _check_signature(
         secret_key, params, _last(params, "hashed"), [TLYNC_RETURN_FIELDS], label
     )

@@ -1,9 +1,11 @@
 """Checks run before anything is sent to Plutu.
 
-Every rule mirrors the official SDK (v1.1.2), tightened where PHP is loose (see
-shared/specs/plutu.md §9). Each failure is an ``InvalidRequest`` naming the field (as a
-path into the invoice: ``number``, ``amount``, ``customer.mobile``...) and the rule, and
-never echoing the value (a mobile number is personal data, an OTP code a secret).
+Every rule mirrors the official SDK (v1.1.2), tightened where PHP is loose: PHP accepts
+anything its loose comparisons let through (``"5abc"`` as an amount, a mobile number with
+letters), and Plutu's server then refuses it or, worse, reads it differently. Each failure
+is an ``InvalidRequest`` naming the field (as a path into the invoice: ``number``,
+``amount``, ``customer.mobile``...) and the rule, and never echoing the value (a mobile
+number is personal data, an OTP code a secret).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from payhub_core import InvalidRequest, Invoice, Money
+from payhub_plutu._amounts import WIRE_DECIMALS
 
 __all__ = [
     "MOBILE_ANY",
@@ -44,7 +47,6 @@ MOBILE_ANY = "123456"
 _MIN_BIRTH_YEAR = 1940
 _MIN_AGE = 12
 _LANGS = ("ar", "en")
-_PLUTU_WIRE_DECIMALS = 2
 
 
 def _invalid(message: str, field: str, rule: str) -> InvalidRequest:
@@ -75,7 +77,7 @@ def wire_amount(amount: Money, currency: str) -> str:
         )
     if amount.amount <= 0:
         raise _invalid("the amount must be greater than zero", "amount", "greater than zero")
-    return amount.format_amount(_PLUTU_WIRE_DECIMALS)
+    return amount.format_amount(WIRE_DECIMALS)
 
 
 def automatic_capture(invoice: Invoice) -> None:

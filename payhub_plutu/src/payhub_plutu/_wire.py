@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 import httpx
 
 from payhub_core import GatewayError, GatewayUnavailable, PayhubError
+from payhub_core.redaction import scrub
 from payhub_plutu._codes import describe
 from payhub_plutu._settings import PlutuSettings
 
@@ -33,7 +34,8 @@ logger = logging.getLogger("payhub.plutu")
 
 API_PATH = "/api/v1/transaction"
 _PRINTABLE_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_REDACTED = "****"
+# One decoder for every answer: json.loads(..., parse_float=Decimal) would build one per call.
+_DECIMAL_JSON = json.JSONDecoder(parse_float=Decimal)
 
 
 def build_request(
@@ -83,7 +85,10 @@ class Exchange:
         status = response.status_code
         body: Any
         try:
-            body = json.loads(response.content, parse_float=Decimal)
+            content = response.content
+            body = _DECIMAL_JSON.decode(
+                content.decode(json.detect_encoding(content), "surrogatepass")
+            )
         except (ValueError, UnicodeDecodeError, RecursionError):
             body = None
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
@@ -124,17 +129,11 @@ class Exchange:
             http_status=http_status,
         )
 
-    def _scrub(self, text: str) -> str:
-        for value in self.hide:
-            if value:
-                text = text.replace(value, _REDACTED)
-        return text
-
     def _refusal(self, http_status: int, error: dict[str, Any]) -> GatewayError:
         raw_code = error.get("code")
-        code = self._scrub(raw_code) if isinstance(raw_code, str) and raw_code else None
+        code = scrub(raw_code, self.hide) if isinstance(raw_code, str) and raw_code else None
         raw_message = error.get("message")
-        message = self._scrub(raw_message) if isinstance(raw_message, str) else None
+        message = scrub(raw_message, self.hide) if isinstance(raw_message, str) else None
         shown = code if code is None or _PRINTABLE_CODE.fullmatch(code) else repr(code[:64])
         logger.debug("Plutu refused %s: code=%s http_status=%s", self.what, shown, http_status)
         return GatewayError(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from payhub_core import MalformedCallback
 from payhub_core.signing import FieldSchema, http_build_query, select, sorted_query
 
-# Plural's return-URL fields (shared/specs/plural.md section 7), as a documented schema.
+# Plural's return-URL fields (see docs/plural/returns.md), as a documented schema.
 PLURAL = {
     "order_id": r"[A-Za-z0-9_-]+",
     "status": r"[A-Z_]+",

@@ -1,6 +1,6 @@
-"""The official vectors in ../shared/vectors, byte for byte, through the signing toolkit.
+"""The official vectors in tests/vectors, byte for byte, through the signing toolkit.
 
-The shared folder sits beside the repository (CI clones it there too).
+The files are verbatim copies; tests/vectors/README.md names where each comes from.
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 
 
 def _vectors(name: str) -> list[dict[str, Any]]:
-    vectors: list[dict[str, Any]] = json.loads((VECTORS / name).read_text("utf-8"))[
-        "vectors"
-    ]
+    vectors: list[dict[str, Any]] = json.loads((VECTORS / name).read_text("utf-8"))["vectors"]
     assert vectors, name
     return vectors
 
@@ -40,7 +38,7 @@ PLUTU = _vectors("plutu_callbacks.json")
 PLURAL = _vectors("plural_return.json")
 WEBHOOK = _vectors("plural_webhook.json")
 
-# shared/specs/plutu.md section 4, step 2: each service's whitelist (a membership test).
+# The plutu-php SDK's per-service whitelists of signed keys (a membership test).
 PLUTU_WHITELISTS = {
     ("localbankcards", "callback (GET query)"): {
         "gateway",
@@ -150,7 +148,7 @@ def test_plutu_a_json_amount_of_5_00_signs_as_5() -> None:
 
 
 def test_plutu_sorted_keys_break_the_official_vector() -> None:
-    # shared/specs/plutu.md 4.4: the sorted string gives B162E085...93B1, not the hash.
+    # Plutu signs keys in the order received: sorting them gives B162E085...93B1, not the hash.
     vector = next(v for v in PLUTU if v["kind"] == "callback (POST JSON)")
     params = sorted(tuple(pair) for pair in vector["params"])
     digest = hmac_sha256_hex(vector["secret_key"], http_build_query(params))

@@ -1,5 +1,6 @@
 """Helpers for the Plural emulator tests: a small API client, HTML form parsing, and an
-independent implementation of the return signature (spec §7) to check the emulator by."""
+independent implementation of the return signature (docs/plural/returns.md) to check the
+emulator by."""
 
 from __future__ import annotations
 
@@ -30,9 +31,9 @@ CARD_OPTION = {
 }
 
 
-def spec_signature(fields: dict[str, str], secret_hex: str = SECRET_KEY) -> str:
-    """Spec §7 written out again without payhub_core: sorted k=v&..., raw values, HMAC-SHA256
-    keyed with the hex-decoded secret, upper-case hex."""
+def documented_signature(fields: dict[str, str], secret_hex: str = SECRET_KEY) -> str:
+    """The return signature written out again without payhub_core: sorted k=v&..., raw
+    values, HMAC-SHA256 keyed with the hex-decoded secret, upper-case hex."""
     message = "&".join(f"{k}={v}" for k, v in sorted(fields.items()) if k != "signature")
     return hmac.new(bytes.fromhex(secret_hex), message.encode(), hashlib.sha256).hexdigest().upper()
 

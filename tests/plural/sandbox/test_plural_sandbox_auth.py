@@ -1,4 +1,4 @@
-"""Token endpoint, bearer authentication, token expiry (spec §1, §10)."""
+"""Token endpoint, bearer authentication, token expiry."""
 
 from __future__ import annotations
 

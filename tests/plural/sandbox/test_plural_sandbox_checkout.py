@@ -1,4 +1,4 @@
-"""The hosted checkout page and the signed return it sends the browser back with (§2b, §7)."""
+"""The hosted checkout page and the signed return it sends the browser back with."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from plural_sandbox_helpers import (
     MERCHANT,
     PLURAL,
     Api,
+    documented_signature,
     event_body,
     forms,
     order_body,
     return_form,
-    spec_signature,
 )
 
 from payhub_core.signing import verify_webhook, webhook_key
@@ -58,7 +58,7 @@ async def test_decisions_return_a_signed_form(
     else:
         assert set(form.fields) == {*expected, "signature"}
     assert {key: form.fields[key] for key in expected} == expected
-    assert form.fields["signature"] == spec_signature(form.fields)
+    assert form.fields["signature"] == documented_signature(form.fields)
     assert form.fields["signature"].isupper()
 
     order = (await api.get(created["order_id"])).json()["data"]

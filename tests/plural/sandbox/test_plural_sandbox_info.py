@@ -21,7 +21,7 @@ from payhub_plural.sandbox import (
     emulator,
     scenario_for,
 )
-from payhub_plural.sandbox._validate import order_request
+from payhub_plural.sandbox._validation import order_request
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""The order state machine: capture, cancel (§5) and refunds (§6), and what they refuse."""
+"""The order state machine: capture, cancel and refunds, and what they refuse."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-from plural_sandbox_helpers import card_payment, spec_signature
+from plural_sandbox_helpers import card_payment, documented_signature
 
 from payhub_core.demo import Arrival, MerchantReceiver, ScriptedBrowser
 from payhub_core.sandbox import SandboxServer
@@ -130,7 +130,7 @@ def test_hosted_approval_reaches_the_merchant_signed(live: Live) -> None:
     fields = _returned(live, "LIVE-1")
     assert fields["order_id"] == created["order_id"]
     assert fields["status"] == "PROCESSED"
-    assert fields["signature"] == spec_signature(fields)
+    assert fields["signature"] == documented_signature(fields)
     (webhook,) = live.webhooks("LIVE-1", 1)
     body = _verified(webhook)
     assert body["event_type"] == "ORDER_PROCESSED"
@@ -145,7 +145,7 @@ def test_seamless_life_with_webhooks(live: Live) -> None:
     live.press(challenge)
     fields = _returned(live, "LIVE-2")
     assert fields["status"] == "AUTHORIZED"
-    assert fields["signature"] == spec_signature(fields)
+    assert fields["signature"] == documented_signature(fields)
     captured = live.call(
         "PUT",
         f"/api/pay/v1/orders/{created['order_id']}/capture",
@@ -171,7 +171,7 @@ def test_customer_decline_and_cancel(live: Live) -> None:
     live.press(declined["redirect_url"], "decline")
     fields = _returned(live, "LIVE-3")
     assert (fields["status"], fields["error_code"]) == ("FAILED", "USER_AUTHENTICATION_FAILED")
-    assert fields["signature"] == spec_signature(fields)
+    assert fields["signature"] == documented_signature(fields)
     assert _verified(live.webhooks("LIVE-3", 1)[0])["event_type"] == "ORDER_FAILED"
     cancelled = live.order("LIVE-4")
     live.press(cancelled["redirect_url"], "cancel")

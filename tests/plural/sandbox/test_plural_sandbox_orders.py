@@ -1,4 +1,4 @@
-"""Create Order (seamless §2a), Generate Checkout Link (hosted §2b), Get Order (§4)."""
+"""Create Order (seamless), Generate Checkout Link (hosted), Get Order."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from plural_sandbox_helpers import MERCHANT, PLURAL, Api, assert_error, order_body, query_token
 
 from payhub_plural.sandbox import MERCHANT_ID
-from payhub_plural.sandbox._validate import PluralError, order_request
+from payhub_plural.sandbox._validation import PluralError, order_request
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""Create Payment (seamless §3) and the challenge page that decides it."""
+"""Create Payment (seamless) and the challenge page that decides it."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from plural_sandbox_helpers import (
     Api,
     assert_error,
     card_payment,
+    documented_signature,
     event_body,
     forms,
     order_body,
     return_form,
-    spec_signature,
 )
 
 from payhub_core.signing import verify_webhook, webhook_key
@@ -247,7 +247,7 @@ async def test_challenge_decisions(
     assert form.fields["order_id"] == order["order_id"]
     assert form.fields["status"] == status
     assert form.fields.get("error_code") == error
-    assert form.fields["signature"] == spec_signature(form.fields)
+    assert form.fields["signature"] == documented_signature(form.fields)
     data = (await api.get(order["order_id"])).json()["data"]
     assert data["status"] == status
     assert data["payments"][0]["status"] == status

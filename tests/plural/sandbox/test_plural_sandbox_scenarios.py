@@ -16,9 +16,9 @@ from plural_sandbox_helpers import (
     Api,
     assert_error,
     card_payment,
+    documented_signature,
     order_body,
     return_form,
-    spec_signature,
 )
 
 from payhub_plural.sandbox import SCENARIOS, scenario_for
@@ -47,7 +47,7 @@ async def test_approve_fails_on_the_hosted_page(api: Api, reference: str, code: 
     assert form.action.endswith("/failure")
     assert form.fields["status"] == "FAILED"
     assert form.fields["error_code"] == code
-    assert form.fields["signature"] == spec_signature(form.fields)
+    assert form.fields["signature"] == documented_signature(form.fields)
     order = (await api.get(created["order_id"])).json()["data"]
     assert order["status"] == "FAILED"
     assert order["payments"][0]["error_detail"]["code"] == code

@@ -1,4 +1,4 @@
-"""The emulator signs returns and webhooks exactly as the spec and the vectors say."""
+"""The emulator signs returns and webhooks exactly as Plural documents and the vectors say."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from plural_sandbox_helpers import spec_signature
+from plural_sandbox_helpers import documented_signature
 
 from payhub_core.signing import sign_webhook, sorted_query, verify_webhook, webhook_key
 from payhub_plural.sandbox import SECRET_KEY, return_signature
@@ -27,7 +27,7 @@ def test_return_signature_matches_the_published_vectors() -> None:
         assert isinstance(fields, dict)
         assert sorted_query(fields) == vector["signed_string"]
         assert return_signature(fields, str(vector["secret_key_hex"])) == vector["signature"]
-        assert spec_signature(fields, str(vector["secret_key_hex"])) == vector["signature"]
+        assert documented_signature(fields, str(vector["secret_key_hex"])) == vector["signature"]
 
 
 def test_webhook_signature_matches_the_published_vector() -> None:
@@ -54,13 +54,13 @@ _value = st.text(
     status=st.sampled_from(["AUTHORIZED", "PROCESSED", "FAILED", "CANCELLED"]),
     error=st.none() | st.tuples(_value, _value),
 )
-def test_return_signature_is_the_spec_algorithm(
+def test_return_signature_is_the_documented_algorithm(
     order_id: str, status: str, error: tuple[str, str] | None
 ) -> None:
     fields = {"order_id": order_id, "status": status}
     if error is not None:
         fields["error_code"], fields["error_message"] = error
-    expected = spec_signature(fields)
+    expected = documented_signature(fields)
     assert return_signature(fields, SECRET_KEY) == expected
     # the signature field itself never takes part
     assert return_signature({**fields, "signature": "X"}, SECRET_KEY) == expected

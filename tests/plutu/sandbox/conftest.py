@@ -8,7 +8,7 @@ from plutu_sandbox_kit import Receiver, client_for, make_app
 from starlette.applications import Starlette
 
 from payhub_plutu.sandbox import SandboxConfig
-from payhub_plutu.sandbox._app import PlutuSandbox
+from payhub_plutu.sandbox._app import PlutuEmulator
 
 
 @pytest.fixture
@@ -17,17 +17,17 @@ def config() -> SandboxConfig:
 
 
 @pytest.fixture
-def emulator_app(config: SandboxConfig) -> tuple[PlutuSandbox, Starlette]:
+def emulator_app(config: SandboxConfig) -> tuple[PlutuEmulator, Starlette]:
     return make_app(config)
 
 
 @pytest.fixture
-def sandbox(emulator_app: tuple[PlutuSandbox, Starlette]) -> PlutuSandbox:
+def sandbox(emulator_app: tuple[PlutuEmulator, Starlette]) -> PlutuEmulator:
     return emulator_app[0]
 
 
 @pytest.fixture
-async def client(emulator_app: tuple[PlutuSandbox, Starlette]) -> AsyncIterator[httpx.AsyncClient]:
+async def client(emulator_app: tuple[PlutuEmulator, Starlette]) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(emulator_app[1]) as client:
         yield client
 

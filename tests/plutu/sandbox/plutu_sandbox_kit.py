@@ -20,7 +20,7 @@ from starlette.routing import Mount
 
 from payhub_core.signing import hmac_sha256_hex, http_build_query
 from payhub_plutu.sandbox import ACCESS_TOKEN, API_KEY, SECRET_KEY, SandboxConfig
-from payhub_plutu.sandbox._app import PlutuSandbox
+from payhub_plutu.sandbox._app import PlutuEmulator
 
 BASE = "http://plutu.test/plutu"
 HEADERS = {
@@ -29,7 +29,7 @@ HEADERS = {
     "Authorization": f"Bearer {ACCESS_TOKEN}",
 }
 
-# The SDK's whitelists (spec §4.2): membership only; the received order is what counts.
+# The SDK's whitelists: membership only; the received order is what counts.
 WHITELISTS = {
     "localbankcards": {"gateway", "approved", "canceled", "invoice_no", "amount", "transaction_id"},
     "mpgs": {
@@ -52,7 +52,7 @@ WHITELISTS = {
     "tlync_return": {"approved", "invoice_no"},
 }
 
-# The official vectors (plutu-php tests, shared/vectors/plutu_callbacks.json).
+# The official vectors (plutu-php tests, tests/vectors/plutu_callbacks.json).
 VECTORS: list[dict[str, Any]] = [
     {
         "whitelist": "localbankcards",
@@ -138,9 +138,9 @@ def query_pairs(url: str) -> list[tuple[str, str]]:
     return parse_qsl(urlsplit(url).query, keep_blank_values=True)
 
 
-def make_app(config: SandboxConfig | None = None) -> tuple[PlutuSandbox, Starlette]:
+def make_app(config: SandboxConfig | None = None) -> tuple[PlutuEmulator, Starlette]:
     """The emulator mounted at /plutu, as the sandbox server mounts it."""
-    sandbox = PlutuSandbox(BASE, config or SandboxConfig())
+    sandbox = PlutuEmulator(BASE, config or SandboxConfig())
     return sandbox, Starlette(routes=[Mount("/plutu", app=sandbox.app)])
 
 

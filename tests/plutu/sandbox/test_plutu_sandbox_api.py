@@ -19,7 +19,7 @@ from payhub_plutu.sandbox import (
     TEST_MOBILE,
     SandboxConfig,
 )
-from payhub_plutu.sandbox._app import PlutuSandbox
+from payhub_plutu.sandbox._app import PlutuEmulator
 
 pytestmark = pytest.mark.anyio
 
@@ -497,7 +497,7 @@ async def test_a_failed_attempt_uses_up_the_invoice_number(client: httpx.AsyncCl
 
 
 async def test_concurrent_confirms_claim_an_invoice_once(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox
+    client: httpx.AsyncClient, sandbox: PlutuEmulator
 ) -> None:
     responses = await asyncio.gather(
         *(post(client, "localbankcards", "confirm", LBC) for _ in range(20))

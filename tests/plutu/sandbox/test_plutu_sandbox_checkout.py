@@ -24,7 +24,7 @@ from plutu_sandbox_kit import (
 )
 
 from payhub_plutu.sandbox import TEST_MOBILE
-from payhub_plutu.sandbox._app import PlutuSandbox
+from payhub_plutu.sandbox._app import PlutuEmulator
 from payhub_plutu.sandbox._signing import sign
 
 pytestmark = pytest.mark.anyio
@@ -85,7 +85,7 @@ def test_the_sdk_check_reproduces_the_official_vectors(vector: dict[str, object]
     assert sdk_verifies(secret, [*params, ("hashed", str(vector["hashed"]))], whitelist)
     # And the emulator's own signer gives the same.
     assert sign(secret, params) == vector["hashed"]
-    # Negative checks from the spec: lower case, sorted keys.
+    # Negative checks: lower case, sorted keys.
     assert not sdk_verifies(secret, [*params, ("hashed", str(vector["hashed"]).lower())], whitelist)
     if whitelist == "tlync_callback":
         assert not sdk_verifies(
@@ -145,7 +145,7 @@ async def test_unknown_decision(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400
 
 
-async def test_a_decision_is_final(client: httpx.AsyncClient, sandbox: PlutuSandbox) -> None:
+async def test_a_decision_is_final(client: httpx.AsyncClient, sandbox: PlutuEmulator) -> None:
     url = await start(client, "localbankcards")
     await decide(client, url, "approve")
     page = await client.get(url)
@@ -232,7 +232,7 @@ async def test_transaction_ids_are_unique(client: httpx.AsyncClient) -> None:
 
 
 async def test_tlync_approve_sends_a_signed_json_callback(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver
 ) -> None:
     url = await start(client, "tlync", amount="6.01", callback_url=receiver.url)
     location = await decide(client, url, "approve")
@@ -272,7 +272,7 @@ async def test_tlync_approve_sends_a_signed_json_callback(
 
 
 async def test_tlync_payment_method_from_the_form(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver
 ) -> None:
     url = await start(client, "tlync", callback_url=receiver.url)
     await decide(client, url, "approve", payment_method="sadad")
@@ -283,7 +283,7 @@ async def test_tlync_payment_method_from_the_form(
 
 
 async def test_tlync_decline_reports_approved_0(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver
 ) -> None:
     url = await start(client, "tlync", callback_url=receiver.url)
     location = await decide(client, url, "decline")
@@ -296,7 +296,7 @@ async def test_tlync_decline_reports_approved_0(
 
 
 async def test_tlync_cancel_sends_no_callback(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver
 ) -> None:
     url = await start(client, "tlync", callback_url=receiver.url)
     location = await decide(client, url, "cancel")
@@ -308,7 +308,7 @@ async def test_tlync_cancel_sends_no_callback(
 
 
 async def test_tlync_callback_is_retried_until_accepted(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver
 ) -> None:
     sandbox.notifier.retry_delay = 0.01
     receiver.statuses = [500]
@@ -322,7 +322,7 @@ async def test_tlync_callback_is_retried_until_accepted(
 
 
 async def test_transactions_log(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver
 ) -> None:
     url = await start(client, "tlync", callback_url=receiver.url)
     await decide(client, url, "approve")

@@ -26,7 +26,7 @@ from payhub_plutu.sandbox import (
     TEST_MOBILE,
     UNSUBSCRIBED_MOBILE,
 )
-from payhub_plutu.sandbox._app import WRONG_SECRET_KEY, PlutuSandbox
+from payhub_plutu.sandbox._app import WRONG_SECRET_KEY, PlutuEmulator
 from payhub_plutu.sandbox._scenarios import Kind, match_scenario, slow_seconds
 
 pytestmark = pytest.mark.anyio
@@ -136,7 +136,7 @@ def test_matching_rules() -> None:
     ],
 )
 async def test_wallet_confirm_failures(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, service: str, kind: Kind, code: str
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, service: str, kind: Kind, code: str
 ) -> None:
     for invoice_no, amount in triggers(kind):
         response = await wallet_confirm(client, service, invoice_no, amount)
@@ -165,7 +165,7 @@ ALL_CALLS = ["sadadapi", "edfali", "localbankcards", "mpgs", "tlync"]
 
 @pytest.mark.parametrize("service", ALL_CALLS)
 async def test_gateway_error(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, service: str
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, service: str
 ) -> None:
     for invoice_no, amount in triggers(Kind.GATEWAY_ERROR):
         if service in ("sadadapi", "edfali"):
@@ -194,7 +194,7 @@ async def test_rate_limited(client: httpx.AsyncClient, service: str) -> None:
 
 @pytest.mark.parametrize("service", ["sadadapi", "localbankcards"])
 async def test_malformed_body_but_processed(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, service: str
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, service: str
 ) -> None:
     for invoice_no, amount in triggers(Kind.MALFORMED):
         if service == "sadadapi":
@@ -212,7 +212,7 @@ async def test_malformed_body_but_processed(
             assert len(sandbox.state.processes) == 2  # verify (the amount's target) happened
 
 
-async def test_slow_answer_is_processed(client: httpx.AsyncClient, sandbox: PlutuSandbox) -> None:
+async def test_slow_answer_is_processed(client: httpx.AsyncClient, sandbox: PlutuEmulator) -> None:
     # config fixture: slow_seconds=0.2
     for invoice_no, amount in [*triggers(Kind.SLOW), ("SLOW1-X", "5.00")]:
         started = time.monotonic()
@@ -244,7 +244,7 @@ async def test_approve_is_declined(client: httpx.AsyncClient, service: str, kind
 
 @pytest.mark.parametrize("kind", [Kind.DECLINE, Kind.INSUFFICIENT_BALANCE])
 async def test_tlync_approve_is_declined(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver, kind: Kind
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver, kind: Kind
 ) -> None:
     for number, (invoice_no, amount) in enumerate(triggers(kind)):
         response = await redirect_confirm(client, "tlync", invoice_no, amount, receiver.url)
@@ -257,7 +257,7 @@ async def test_tlync_approve_is_declined(
 
 
 async def test_callback_twice(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver
 ) -> None:
     for number, (invoice_no, amount) in enumerate(triggers(Kind.CALLBACK_TWICE)):
         response = await redirect_confirm(client, "tlync", invoice_no, amount, receiver.url)
@@ -270,7 +270,7 @@ async def test_callback_twice(
 
 
 async def test_callback_late(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver
 ) -> None:
     # config fixture: late_callback_seconds=0.3
     invoice_no, amount = triggers(Kind.CALLBACK_LATE)[0]
@@ -285,7 +285,7 @@ async def test_callback_late(
 
 
 async def test_no_callback(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver
 ) -> None:
     for invoice_no, amount in triggers(Kind.NO_CALLBACK):
         response = await redirect_confirm(client, "tlync", invoice_no, amount, receiver.url)
@@ -298,7 +298,7 @@ async def test_no_callback(
 
 @pytest.mark.parametrize("service", ["localbankcards", "mpgs", "tlync"])
 async def test_bad_signature(
-    client: httpx.AsyncClient, sandbox: PlutuSandbox, receiver: Receiver, service: str
+    client: httpx.AsyncClient, sandbox: PlutuEmulator, receiver: Receiver, service: str
 ) -> None:
     whitelist = "tlync_return" if service == "tlync" else service
     for invoice_no, amount in triggers(Kind.BAD_SIGNATURE):

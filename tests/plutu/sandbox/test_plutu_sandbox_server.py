@@ -38,15 +38,15 @@ from payhub_plutu.sandbox import (
     demo_cases,
     emulator,
 )
-from payhub_plutu.sandbox._app import PlutuSandbox
+from payhub_plutu.sandbox._app import PlutuEmulator
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[tuple[SandboxServer, list[PlutuSandbox]]]:
-    made: list[PlutuSandbox] = []
+def served() -> Iterator[tuple[SandboxServer, list[PlutuEmulator]]]:
+    made: list[PlutuEmulator] = []
 
     def create_app(base_url: str) -> Starlette:
-        instance = PlutuSandbox(base_url, SandboxConfig(slow_seconds=30))
+        instance = PlutuEmulator(base_url, SandboxConfig(slow_seconds=30))
         made.append(instance)
         return instance.app
 
@@ -56,7 +56,7 @@ def served() -> Iterator[tuple[SandboxServer, list[PlutuSandbox]]]:
 
 
 @pytest.fixture
-def http(served: tuple[SandboxServer, list[PlutuSandbox]]) -> Iterator[httpx.Client]:
+def http(served: tuple[SandboxServer, list[PlutuEmulator]]) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=f"{served[0].url}/plutu", timeout=10) as client:
         yield client
 
@@ -76,7 +76,9 @@ def test_the_real_emulator_serves() -> None:
         assert info["base_url"] == f"{server.url}/plutu"
 
 
-def test_sandbox_info(http: httpx.Client, served: tuple[SandboxServer, list[PlutuSandbox]]) -> None:
+def test_sandbox_info(
+    http: httpx.Client, served: tuple[SandboxServer, list[PlutuEmulator]]
+) -> None:
     response = http.get("/_sandbox")
     assert response.status_code == 200
     info = response.json()

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-__all__ = ["Progress", "print_json", "table"]
+__all__ = ["Progress", "error_json", "print_json", "table"]
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -27,6 +27,27 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def print_json(value: Any, out: TextIO | None = None) -> None:
     print(json.dumps(value, indent=2, sort_keys=False, default=str), file=out or sys.stdout)
+
+
+def error_json(error: BaseException, exit_code: int) -> dict[str, Any]:
+    """``{"error": {...}}`` for ``error``: its type, message and exit code, and what the
+    error carries for a program to act on (gateway, operation, field, HTTP status, gateway
+    code, ``outcome_unknown``...). Payhub errors never carry secrets."""
+    document: dict[str, Any] = {
+        "type": type(error).__name__,
+        "message": getattr(error, "message", None) or str(error),
+        "exit_code": exit_code,
+    }
+    for key, value in sorted(vars(error).items()):
+        if key.startswith("_") or key in document or value is None:
+            continue
+        if isinstance(value, (str, int, float, bool)):
+            document[key] = value
+        elif isinstance(value, (tuple, list, frozenset, set)) and all(
+            isinstance(item, str) for item in value
+        ):
+            document[key] = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    return {"error": document}
 
 
 class Progress:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
+
+from payhub_core._models import Callback
 
 __all__ = ["BrowserError", "ScriptedBrowser"]
 
@@ -77,6 +79,12 @@ class ScriptedBrowser:
     def close(self) -> None:
         self._client.close()
 
+    def __enter__(self) -> ScriptedBrowser:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def press(self, checkout_url: str, button: str = "approve") -> httpx.Response:
         """Open ``checkout_url``, press ``button`` (approve, decline or cancel), and follow
         the way back to the merchant. Returns the merchant's response."""
@@ -87,6 +95,41 @@ class ScriptedBrowser:
                 data = {**form.fields, name: button}
                 return self._follow(self._submit(page.url, form, data))
         raise BrowserError(f"no {button!r} button on {checkout_url}")
+
+    def decide(self, checkout_url: str, button: str = "approve") -> Callback:
+        """Open ``checkout_url``, press ``button`` and follow the pages up to the merchant, but
+        do not call the merchant: return the request the browser would send there (the
+        return, exactly as the merchant's handler would receive it) as a ``Callback``."""
+        page = self._get(checkout_url)
+        form = next((f for f in _forms(page.text) if button in f.buttons), None)
+        if form is None:
+            raise BrowserError(f"no {button!r} button on {checkout_url}")
+        name, _label = form.buttons[button]
+        response = self._submit(page.url, form, {**form.fields, name: button})
+        for _hop in range(10):
+            if response.is_redirect:
+                target = urljoin(str(response.url), response.headers["location"])
+                if target.startswith(self._merchant_prefix):
+                    return Callback(method="GET", query=urlsplit(target).query)
+                response = self._get(target)
+                continue
+            autosubmit = [f for f in _forms(response.text) if f.form_id == "payhub-return"]
+            if not autosubmit:
+                raise BrowserError(
+                    f"stuck at {response.url} (HTTP {response.status_code}) before the merchant"
+                )
+            form = autosubmit[0]
+            target = urljoin(str(response.url), form.action) if form.action else str(response.url)
+            if target.startswith(self._merchant_prefix):
+                # The kit's return page (``autosubmit_page``) always POSTs a form.
+                return Callback(
+                    method="POST",
+                    query=urlsplit(target).query,
+                    headers={"content-type": "application/x-www-form-urlencoded"},
+                    body=urlencode(form.fields).encode(),
+                )
+            response = self._submit(response.url, form, dict(form.fields))
+        raise BrowserError("too many redirects")
 
     def _get(self, url: str | httpx.URL) -> httpx.Response:
         self.visited.append(str(url))

@@ -3,13 +3,18 @@
 A case is written once, as a script of steps (:func:`_script`); :func:`run_case` drives it
 with a ``Hub`` and :func:`run_case_async` with an ``AsyncHub``. Steps that are the
 customer's (pressing Approve, typing the OTP) run the same in both.
+
+Step names: ``initiate``, ``verify``, ``capture``, ``cancel``, ``refund``, ``status`` (hub
+operations), ``approve`` (the customer presses Approve on the checkout page), ``code``
+(the customer gives the one-time code) and ``return``, ``callback`` or ``webhook`` (what
+reaches the merchant and is verified).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,10 +97,18 @@ _Script = Generator["_HubStep | _LocalStep", Any, str]
 class DemoEnvironment:
     """The sandbox (every installed emulator) plus the demo merchant, on one local port."""
 
-    def __init__(self, emulators: Sequence[Emulator] | None = None, *, port: int = 0) -> None:
+    def __init__(
+        self,
+        emulators: Sequence[Emulator] | None = None,
+        *,
+        port: int = 0,
+        notify_hosts: Collection[str] = (),
+    ) -> None:
         self.receiver = MerchantReceiver()
         self.emulators = list(load_emulators() if emulators is None else emulators)
-        self.server = SandboxServer([*self.emulators, self.receiver.emulator()], port=port)
+        self.server = SandboxServer(
+            [*self.emulators, self.receiver.emulator()], port=port, notify_hosts=notify_hosts
+        )
 
     @property
     def url(self) -> str:
@@ -151,14 +164,15 @@ def _script(env: DemoEnvironment, alias: str, case: DemoCase) -> _Script:
     if isinstance(checkout.action, OtpChallenge):
         if case.otp_code is None:
             raise DemoFailure("the gateway asks for an OTP but the case has none")
-        yield _LocalStep("otp", lambda: None)
+        yield _LocalStep("code", lambda: None)  # the customer types the code they received
         evidence = OtpCode(
             reference=checkout.action.reference, code=SecretStr(case.otp_code), invoice=invoice
         )
     elif isinstance(checkout.action, Redirect):
         redirect = checkout.action
         yield _LocalStep("approve", lambda: _approve(env, redirect.url))
-        evidence = yield _LocalStep("arrival", lambda: _arrival(env, case, number))
+        # the gateway's answer reaches the merchant: the browser return, a callback, a webhook
+        evidence = yield _LocalStep(case.evidence, lambda: _arrival(env, case, number))
     else:
         raise DemoFailure(f"unexpected checkout action {checkout.action!r}")
 

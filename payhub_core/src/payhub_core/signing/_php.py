@@ -9,6 +9,7 @@ included), and PHP's scalar rules for values that came from ``json_decode``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Union
@@ -18,12 +19,15 @@ __all__ = ["PhpValue", "http_build_query", "php_float", "php_scalar", "php_urlen
 PhpValue = Union[str, int, float, Decimal, bool, None, "Mapping[str, PhpValue]", "list[PhpValue]"]
 
 _LITERAL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+_ALL_LITERAL = re.compile(r"[A-Za-z0-9._-]*")
 _INT64 = range(-(2**63), 2**63)
 _PRECISION = 14  # PHP's `precision` ini default, which http_build_query uses for floats
 
 
 def php_urlencode(text: str) -> str:
     """PHP ``urlencode``: RFC 1738 over the UTF-8 bytes."""
+    if _ALL_LITERAL.fullmatch(text):
+        return text  # most keys and values (names, amounts, ids) need no encoding
     out = []
     for byte in text.encode("utf-8"):
         if byte in _LITERAL:

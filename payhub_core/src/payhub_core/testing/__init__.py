@@ -2,7 +2,8 @@
 
 Installed as a pytest plugin (entry point ``pytest11``), so its fixtures are available in
 any project that installs payhub-core. Strategies live in
-:mod:`payhub_core.testing.strategies` (they need hypothesis).
+:mod:`payhub_core.testing.strategies` and the conformance suite every adapter runs against
+itself in :mod:`payhub_core.testing.conformance` (both need ``payhub-core[testing]``).
 """
 
 from payhub_core.testing._recorder import AsyncRecordingTransport, Recorded, RecordingTransport

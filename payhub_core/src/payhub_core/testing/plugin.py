@@ -28,6 +28,16 @@ AsyncHubFactory = Callable[
 
 @pytest.fixture
 def payhub_hub_factory() -> Iterator[HubFactory]:
+    """Build a ``Hub`` whose network is a request handler: ``build(config, handler)``.
+
+    ``config`` is what ``Hub.from_config`` takes (a gateway table needs ``adapter`` and
+    ``environment``); ``handler`` receives each ``httpx.Request`` the drivers send and
+    returns the ``httpx.Response`` to answer with. Returns ``(hub, transport)``:
+    ``transport`` is a :class:`~payhub_core.testing.RecordingTransport`; its ``requests``
+    are what was sent, in order, as :class:`~payhub_core.testing.Recorded` (``method``,
+    ``url``, ``headers``, ``content``, ``.path``, ``.form()``, ``.json()``). Every hub built
+    is closed after the test.
+    """
     hubs: list[Hub] = []
 
     def build(
@@ -45,7 +55,14 @@ def payhub_hub_factory() -> Iterator[HubFactory]:
 
 @pytest.fixture
 def payhub_async_hub_factory() -> AsyncHubFactory:
-    """Build an ``AsyncHub``; close it with ``await hub.aclose()`` (or ``async with``)."""
+    """Build an ``AsyncHub`` whose network is a request handler: ``build(config, handler)``.
+
+    The same as ``payhub_hub_factory`` for ``AsyncHub``; ``handler`` may be a plain or an
+    ``async`` function. Returns ``(hub, transport)`` with an
+    :class:`~payhub_core.testing.AsyncRecordingTransport`. The hub is not closed for you (a
+    sync fixture cannot await): use ``async with hub:`` or ``await hub.aclose()`` in the
+    test.
+    """
 
     def build(
         config: Mapping[str, Any],

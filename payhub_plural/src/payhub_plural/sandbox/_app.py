@@ -21,21 +21,21 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from payhub_core.sandbox import ASGIApp, Delivery, Notifier, autosubmit_page, checkout_page
-from payhub_core.signing import hmac_sha256_hex, sign_webhook, sorted_query, webhook_key
-from payhub_plural.sandbox._fixtures import (
+from payhub_core.signing import sign_webhook, webhook_key
+from payhub_plural.sandbox._constants import (
     CLIENT_ID,
     CLIENT_SECRET,
     MERCHANT_ID,
     MERCHANT_NAME,
-    SCENARIOS,
     SECRET_KEY,
     TEST_CARD,
     TEST_NETBANKING_CODE,
     TEST_UPI_VPA,
-    scenario_for,
 )
+from payhub_plural.sandbox._scenarios import SCENARIOS, scenario_for
+from payhub_plural.sandbox._signing import return_signature
 from payhub_plural.sandbox._state import Order, Payment, Store, iso_time
-from payhub_plural.sandbox._validate import (
+from payhub_plural.sandbox._validation import (
     MIN_AMOUNT,
     Amount,
     PluralError,
@@ -48,7 +48,7 @@ from payhub_plural.sandbox._validate import (
     token_request,
 )
 
-__all__ = ["PluralEmulator", "create_app", "return_signature"]
+__all__ = ["PluralEmulator", "create_app"]
 
 _ALNUM = string.ascii_letters + string.digits
 _DUPLICATE_RESEND_DELAY = 0.2
@@ -56,13 +56,6 @@ _DECISIONS = ("approve", "decline", "cancel")
 _SUCCESS_EVENT = {"AUTHORIZED": "ORDER_AUTHORIZED", "PROCESSED": "ORDER_PROCESSED"}
 # A reply cut off mid-way, as a broken proxy or a crashed upstream leaves it.
 _MALFORMED_BODY = b'{"data": {"order_id": "v1-'
-
-
-def return_signature(fields: dict[str, str], secret_key_hex: str) -> str:
-    """Spec §7: HMAC-SHA256 keyed with the hex-decoded secret over the sorted ``k=v&...`` of
-    every returned field but ``signature``; upper-case hex."""
-    message = sorted_query(fields, exclude=("signature",))
-    return hmac_sha256_hex(bytes.fromhex(secret_key_hex), message, upper=True)
 
 
 def _unauthorized() -> PluralError:
@@ -628,7 +621,8 @@ class PluralEmulator:
         if error is not None:
             fields["error_code"], fields["error_message"] = error
         fields["signature"] = return_signature(fields, SECRET_KEY)
-        # Spec §2a: failure_callback_url when given, else callback_url for both outcomes.
+        # As Plural documents it: failure_callback_url when given, else callback_url for
+        # both outcomes.
         target = (
             order.callback_url
             if error is None
@@ -751,9 +745,16 @@ class PluralEmulator:
         if "webhook_url" in body:
             url = body["webhook_url"]
             if url is not None:
-                parts = urlsplit(url) if isinstance(url, str) else None
+                try:
+                    parts = urlsplit(url) if isinstance(url, str) else None
+                except ValueError:  # "http://[::1": an unclosed IPv6 bracket
+                    parts = None
                 if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
                     raise invalid("webhook_url must be an absolute http(s) URL or null")
+                # the sandbox notifies loopback hosts only unless its server allows more
+                refusal = self.notifier.refusal(url)
+                if refusal is not None:
+                    raise invalid(f"webhook_url {refusal}")
         if "webhook_secret" in body and (
             not isinstance(body["webhook_secret"], str) or not body["webhook_secret"]
         ):

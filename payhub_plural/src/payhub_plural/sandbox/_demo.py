@@ -7,10 +7,9 @@ from typing import Any, Literal
 
 from pydantic import SecretStr
 
-from payhub_core import Money
-from payhub_core._models import Card, Customer, Invoice, PaymentMethod
+from payhub_core import Card, Customer, Invoice, Money, PaymentMethod
 from payhub_core.sandbox import DemoCase
-from payhub_plural.sandbox._fixtures import CLIENT_ID, CLIENT_SECRET, SECRET_KEY, TEST_CARD
+from payhub_plural.sandbox._constants import CLIENT_ID, CLIENT_SECRET, SECRET_KEY, TEST_CARD
 
 __all__ = ["demo_cases", "sandbox_settings"]
 

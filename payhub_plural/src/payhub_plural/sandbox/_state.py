@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from payhub_plural.sandbox._fixtures import (
+from payhub_plural.sandbox._constants import (
     CLIENT_SECRET,
     DEFAULT_REORDER_DELAY,
     DEFAULT_SLOW_SECONDS,
     DEFAULT_TOKEN_TTL,
     MERCHANT_ID,
-    Scenario,
 )
-from payhub_plural.sandbox._validate import Amount
+from payhub_plural.sandbox._scenarios import Scenario
+from payhub_plural.sandbox._validation import Amount
 
 __all__ = ["Order", "Payment", "SandboxConfig", "Store", "iso_time"]
 
@@ -194,7 +194,8 @@ class Store:
         return None if order_id is None else self.orders[order_id]
 
     def order_json(self, order: Order) -> dict[str, Any]:
-        """The Order object (spec §2a 'Order object fields'), ``None`` fields left out."""
+        """The Order object as Plural's API reference lists its fields (Create Order's
+        response), ``None`` fields left out."""
         data: dict[str, Any] = {
             "order_id": order.order_id,
             "parent_order_id": order.parent_order_id,

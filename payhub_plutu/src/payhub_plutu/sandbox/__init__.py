@@ -28,8 +28,10 @@ from payhub_plutu.sandbox._constants import (
 from payhub_plutu.sandbox._demo import demo_cases, sandbox_settings
 from payhub_plutu.sandbox._scenarios import SCENARIOS, Scenario
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the app needs the ``sandbox`` extra: imported on first use
     from starlette.applications import Starlette
+
+    from payhub_plutu.sandbox._app import PlutuEmulator
 
 __all__ = [
     "ACCESS_TOKEN",
@@ -42,6 +44,7 @@ __all__ = [
     "TEST_MOBILE",
     "TLYNC_MOBILE",
     "UNSUBSCRIBED_MOBILE",
+    "PlutuEmulator",
     "SandboxConfig",
     "Scenario",
     "create_app",
@@ -56,6 +59,14 @@ def create_app(base_url: str, config: SandboxConfig | None = None) -> Starlette:
     from payhub_plutu.sandbox._app import create_app as _create_app
 
     return _create_app(base_url, config)
+
+
+def __getattr__(name: str) -> object:
+    if name == "PlutuEmulator":
+        from payhub_plutu.sandbox._app import PlutuEmulator
+
+        return PlutuEmulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 emulator = Emulator(

@@ -47,7 +47,7 @@ from payhub_plutu.sandbox._validation import (
     validate_wallet_verify,
 )
 
-__all__ = ["WRONG_SECRET_KEY", "PlutuSandbox", "create_app"]
+__all__ = ["WRONG_SECRET_KEY", "PlutuEmulator", "create_app"]
 
 # The key the ``bad_signature`` scenario signs with instead of the sandbox's.
 WRONG_SECRET_KEY = "sk_" + "0" * 40
@@ -68,7 +68,7 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-class PlutuSandbox:
+class PlutuEmulator:
     """One emulator instance: its state, its notifier and its Starlette ``app``.
 
     ``base_url`` is the public URL of the mount (``http://127.0.0.1:8808/plutu``).
@@ -526,4 +526,6 @@ class PlutuSandbox:
 
 def create_app(base_url: str, config: SandboxConfig | None = None) -> Starlette:
     """The emulator's ASGI app for the mount at ``base_url``."""
-    return PlutuSandbox(base_url, config).app
+    emulator = PlutuEmulator(base_url, config)
+    emulator.app.state.emulator = emulator  # tests and tools reach the state through here
+    return emulator.app

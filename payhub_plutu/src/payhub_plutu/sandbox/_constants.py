@@ -34,7 +34,7 @@ ACCESS_TOKEN = "plutu-sandbox-access-token"  # noqa: S105 (public sandbox creden
 SECRET_KEY = "sk_e45a1af1931c6ef84434613f76b53455e1d46433"  # noqa: S105 (same format as the SDK's)
 
 # Sadad and Adfali send no real OTP here: these codes always work (the values that recur
-# in Plutu's examples, spec §6).
+# in Plutu's API documentation examples).
 SADAD_OTP = "111111"
 ADFALI_OTP = "1111"
 
@@ -45,7 +45,8 @@ TEST_BIRTH_YEAR = 1990
 
 MERCHANT_NAME = "payhub sandbox merchant"
 
-# What T-Lync reports as the method used on its own page (spec §3.5).
+# What T-Lync reports as the method used on its own page (the ``payment_method`` values of
+# Plutu's T-Lync documentation).
 PAYMENT_METHODS = ("tadawul", "edfaly", "sadad", "mobicash", "moamalat")
 
 

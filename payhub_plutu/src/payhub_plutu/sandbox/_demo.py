@@ -48,7 +48,8 @@ def _invoice(
 
 
 def demo_cases(base_url: str) -> list[DemoCase]:
-    """One walk per Plutu adapter. Plutu has no capture, refund or status API (spec §7),
+    """One walk per Plutu adapter. Plutu has no capture, refund or status API (its
+    API documentation has ``verify`` and ``confirm`` only),
     so each walk ends with the verified payment."""
     wallet_customer = Customer(mobile=TEST_MOBILE, birth_year=TEST_BIRTH_YEAR)
     return [

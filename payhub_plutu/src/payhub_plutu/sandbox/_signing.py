@@ -1,4 +1,4 @@
-"""The ``hashed`` parameter, made the way Plutu's SDK checks it (spec §4): PHP
+"""The ``hashed`` parameter, made the way Plutu's SDK checks it: PHP
 ``http_build_query`` over the parameters in the order they are sent, HMAC-SHA256 with the
 secret key, upper-case hex. The emulator sends exactly the whitelisted keys, so the
 signature covers every parameter it sends except ``hashed`` itself."""

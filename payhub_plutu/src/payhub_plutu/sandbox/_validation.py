@@ -1,4 +1,9 @@
-"""Plutu's request bodies and their validation (spec §3 and §9), with Plutu's error body."""
+"""Plutu's request bodies and their validation, with Plutu's error body.
+
+The rules are those of Plutu's API documentation for each service's ``verify`` and
+``confirm`` (required fields, mobile number networks, amounts with at most two decimals,
+birth years), answered with the error codes Plutu's own plugins translate.
+"""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from payhub_core import (
     Callback,
     Checkout,
     GatewayError,
+    GatewayUnavailable,
     Invoice,
     Money,
     OtpCode,
@@ -76,15 +77,41 @@ class AcmeAdapter:
             headers={"Authorization": f"Bearer {self.settings.api_key.get_secret_value()}"},
         )
 
-    def _result(self, response: httpx.Response) -> PaymentResult:
+    def _read(self, response: httpx.Response, *, money_moves: bool) -> dict[str, Any]:
+        """The JSON object of a 2xx answer. An answer that cannot be read is an unknown
+        outcome where the call may have moved money (retrying could do it twice)."""
         if response.status_code >= 400:
             raise GatewayError("Acme refused", http_status=response.status_code)
-        data = response.json()
+        try:
+            data = response.json()
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            if money_moves:
+                raise GatewayUnavailable(
+                    "Acme's answer cannot be read: the outcome is unknown",
+                    outcome_unknown=True,
+                    http_status=response.status_code,
+                )
+            raise GatewayError("Acme's answer cannot be read", http_status=response.status_code)
+        return data
+
+    def _result(self, response: httpx.Response, *, money_moves: bool = True) -> PaymentResult:
+        data = self._read(response, money_moves=money_moves)
+        status, minor = data.get("status"), data.get("amount_minor")
+        if status not in _STATUSES or isinstance(minor, bool) or not isinstance(minor, int):
+            if money_moves:
+                raise GatewayUnavailable(
+                    "Acme's answer has no usable status or amount: the outcome is unknown",
+                    outcome_unknown=True,
+                    http_status=response.status_code,
+                )
+            raise GatewayError("Acme's answer has no usable status or amount")
         return PaymentResult(
-            status=_STATUSES[data["status"]],
+            status=_STATUSES[status],
             reference=data["id"],
             invoice_number=data.get("ref"),
-            amount=Money.from_minor(data["amount_minor"], data["currency"]),
+            amount=Money.from_minor(minor, str(data.get("currency"))),
             transaction_id=data["id"],
             raw=data,
         )
@@ -102,10 +129,11 @@ class AcmeAdapter:
                 "capture": invoice.capture,
             },
         )
-        if response.status_code >= 400:
-            raise GatewayError("Acme refused the payment", http_status=response.status_code)
-        data = response.json()
-        return Checkout(reference=data["id"], action=Redirect(url=data["redirect_url"]), raw=data)
+        data = self._read(response, money_moves=False)
+        url = data.get("redirect_url")
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise GatewayError("Acme answered no redirect_url", http_status=response.status_code)
+        return Checkout(reference=data["id"], action=Redirect(url=url), raw=data)
 
     @hookimpl
     def payhub_verify(self, evidence: Callback | OtpCode) -> PaymentResult:
@@ -146,4 +174,4 @@ class AcmeAdapter:
     @hookimpl
     def payhub_status(self, reference: str) -> Flow[PaymentResult]:
         response = yield idempotent(self._request("GET", f"/payments/{reference}"))
-        return self._result(response)
+        return self._result(response, money_moves=False)

@@ -1,4 +1,7 @@
-"""Request validation with Plural's error bodies (spec §1-§6, §10).
+"""Request validation with Plural's error bodies.
+
+The rules and messages follow Plural's API reference for each endpoint the emulator serves
+(token, create order, checkout link, create payment, capture, cancel, refund).
 
 Every function takes the parsed JSON (``Any``: it came from a client) and returns a typed
 request or raises :class:`PluralError`, which the app turns into
@@ -293,7 +296,7 @@ def token_request(body: Any) -> tuple[str, str]:
 
 
 def order_request(body: Any, *, hosted: bool) -> OrderRequest:
-    """Create Order (seamless, §2a) or Generate Checkout Link (hosted, §2b)."""
+    """Create Order (seamless) or Generate Checkout Link (hosted)."""
     data = _object(body, "the request body")
     if not _present(data, "merchant_order_reference"):
         raise invalid("Merchant Order Reference must not be empty")
@@ -448,7 +451,7 @@ def _netbanking_option(option: dict[str, Any]) -> dict[str, Any]:
 
 
 def payment_request(body: Any, *, today: datetime | None = None) -> PaymentRequest:
-    """Create Payment (§3): ``{"payments": [one item]}``."""
+    """Create Payment: ``{"payments": [one item]}``."""
     data = _object(body, "the request body")
     payments = _required(data, "payments", "payments")
     if not isinstance(payments, list) or not payments:

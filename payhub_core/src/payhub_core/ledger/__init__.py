@@ -1,0 +1,46 @@
+"""The payment ledger: durable, concurrency-safe payment records (optional).
+
+Install ``payhub-core[ledger]`` (SQLAlchemy, Alembic, aiosqlite; add ``[postgres]`` for
+psycopg) and add a ``[ledger]`` table to the hub's configuration::
+
+    [ledger]
+    url = "sqlite:///payhub.sqlite3"      # "postgresql+psycopg://..." for many machines
+
+Create its tables with ``payhub ledger upgrade`` (or :func:`upgrade`). The hub then makes
+``initiate`` idempotent, records evidence once (``receive``), keeps status precedence and
+the money invariants, and offers ``payment``, ``payments``, ``reconcile`` and ``resolve``.
+See docs/ledger.md.
+"""
+
+from payhub_core.ledger._records import (
+    Attempt,
+    Change,
+    MoneyOperation,
+    Payment,
+    Receipt,
+    ReconcileReport,
+    Source,
+)
+from payhub_core.ledger._settings import LedgerSettings
+
+
+def upgrade(settings: LedgerSettings | str, revision: str = "head") -> None:
+    """Create or migrate the ledger's tables to ``revision`` (Alembic); what ``payhub
+    ledger upgrade`` runs. ``settings`` is a :class:`LedgerSettings` or a database URL.
+    Running it again when up to date does nothing."""
+    from payhub_core.ledger._store import upgrade as run_upgrade
+
+    run_upgrade(settings, revision)
+
+
+__all__ = [
+    "Attempt",
+    "Change",
+    "LedgerSettings",
+    "MoneyOperation",
+    "Payment",
+    "Receipt",
+    "ReconcileReport",
+    "Source",
+    "upgrade",
+]

@@ -1,0 +1,299 @@
+"""The ledger's methods on ``Hub`` and ``AsyncHub`` (mixed into both).
+
+Without a ``[ledger]`` table the ledger-only methods raise ``ConfigurationError`` and the
+hub behaves exactly as it does without this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from payhub_core._errors import ConfigurationError, PaymentNotFound
+from payhub_core._models import (
+    Callback,
+    Checkout,
+    Invoice,
+    OtpCode,
+    PaymentResult,
+    PaymentStatus,
+)
+from payhub_core._money import Money
+from payhub_core.ledger._records import Change, Payment, Receipt, ReconcileReport, Source
+from payhub_core.ledger._settings import LedgerSettings
+
+if TYPE_CHECKING:
+    from payhub_core._assembly import Gateway
+    from payhub_core._config import HubConfig
+    from payhub_core.ledger import _service
+
+
+def _modules() -> tuple[Any, Any]:
+    """The ledger's database modules, imported on first use: a hub without a ledger
+    does not need SQLAlchemy installed."""
+    try:
+        from payhub_core.ledger import _ops, _service
+    except ImportError as error:
+        raise ConfigurationError(
+            "the [ledger] needs the ledger's dependencies: pip install 'payhub-core[ledger]' "
+            f"(and 'payhub-core[postgres]' for PostgreSQL); missing: {error.name}"
+        ) from None
+    return _ops, _service
+
+
+def _no_ledger(what: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{what} needs the payment ledger, and no [ledger] is configured (add a [ledger] "
+        'table with url = "sqlite:///payhub.sqlite3" and run `payhub ledger upgrade`)'
+    )
+
+
+__all__ = ["AsyncLedgerMethods", "SyncLedgerMethods", "ledger_settings"]
+
+
+def ledger_settings(table: Mapping[str, Any] | None) -> LedgerSettings | None:
+    return None if table is None else LedgerSettings.from_table(table)
+
+
+def _statuses(
+    status: PaymentStatus | str | Iterable[PaymentStatus | str] | None,
+) -> list[PaymentStatus] | None:
+    if status is None:
+        return None
+    items = [status] if isinstance(status, (str, PaymentStatus)) else list(status)
+    try:
+        return [PaymentStatus(item) for item in items]
+    except ValueError:
+        raise ValueError(
+            f"status must be one of {', '.join(item.value for item in PaymentStatus)}"
+        ) from None
+
+
+def _status(value: PaymentStatus | str) -> PaymentStatus:
+    try:
+        return PaymentStatus(value)
+    except ValueError:
+        raise ValueError("status must be 'paid' or 'failed'") from None
+
+
+def _check_gateway(payment: Payment, gateway: str | None) -> Payment:
+    if gateway is not None and all(item.gateway != gateway for item in payment.attempts):
+        raise PaymentNotFound(
+            f"invoice {payment.invoice_number!r} has no attempt on gateway {gateway!r}",
+            gateway=gateway,
+        )
+    return payment
+
+
+class _Common:
+    if TYPE_CHECKING:
+        config: HubConfig
+        _gateways: dict[str, Gateway]
+
+        def _gateway(self, alias: str | None) -> Gateway: ...
+
+    def _alias(self, gateway: str | None) -> str:
+        return self.config.resolve(gateway).alias
+
+    def _can_query(self, alias: str) -> bool:
+        found = self._gateways.get(alias)
+        return found is not None and "status" in found.capabilities.operations
+
+    def _notify(self, payment: Payment, change: Change) -> None:
+        # Merchant plugins are registered with every gateway's plugin manager; adapters
+        # do not implement this hook, so calling it through one manager reaches each
+        # merchant plugin once.
+        hooks = next(iter(self._gateways.values())).hooks
+        hooks.payhub_payment_changed(payment=payment, change=change)
+
+
+class SyncLedgerMethods(_Common):
+    """``Hub``'s ledger methods."""
+
+    _ledger: _service.SyncLedger | None = None
+
+    if TYPE_CHECKING:
+
+        def _run(
+            self,
+            wanted: Any,
+            alias: str | None,
+            operation: Any,
+            expected: Invoice | None = None,
+            **arguments: Any,
+        ) -> Any: ...
+
+    def _open_ledger(self) -> None:
+        settings = ledger_settings(self.config.ledger)
+        if settings is not None:
+            _unused, service = _modules()
+            self._ledger = service.SyncLedger(settings, call=self._ledger_call, notify=self._notify)
+
+    def _ledger_call(self, step: _service.Call) -> Any:
+        wanted = Checkout if step.operation == "initiate" else PaymentResult
+        return self._run(wanted, step.gateway, step.operation, **step.arguments)
+
+    def _need_ledger(self, what: str) -> _service.SyncLedger:
+        if self._ledger is None:
+            raise _no_ledger(what)
+        return self._ledger
+
+    def _ledger_initiate(self, invoice: Invoice, gateway: str | None) -> Checkout:
+        ledger = self._need_ledger("initiate")
+        return ledger.do("initiate", invoice, self._alias(gateway))  # type: ignore[no-any-return]
+
+    def _ledger_expected(self, result: PaymentResult, gateway: str | None) -> None:
+        self._need_ledger("verify").do("expected", result, self._alias(gateway))
+
+    def _ledger_money(
+        self, kind: str, reference: str, amount: Money | None, gateway: str | None
+    ) -> PaymentResult:
+        ledger = self._need_ledger(kind)
+        return ledger.do(  # type: ignore[no-any-return]
+            "money", self._alias(gateway), kind, reference, amount
+        )
+
+    def receive(
+        self,
+        evidence: Callback | OtpCode,
+        *,
+        gateway: str | None = None,
+        source: Source = "return",
+    ) -> Receipt:
+        """Verify ``evidence`` exactly as ``verify`` does, check it against the stored
+        invoice, store it once and apply it under the payment's lock. The receipt says
+        what it changed (``change``, ``None`` if nothing) and whether it was a repeat."""
+        ledger = self._need_ledger("receive")
+        return ledger.do("receive", evidence, self._alias(gateway), source)  # type: ignore[no-any-return]
+
+    def payment(self, invoice_number: str, *, gateway: str | None = None) -> Payment:
+        """The stored payment of ``invoice_number`` with its attempts and history."""
+        ledger = self._need_ledger("payment")
+        found = ledger.do("payment", invoice_number)
+        return _check_gateway(found, gateway)
+
+    def payments(
+        self, *, status: PaymentStatus | str | Iterable[PaymentStatus | str] | None = None
+    ) -> list[Payment]:
+        """Stored payments, oldest first; ``status`` keeps those in that (those) status."""
+        ledger = self._need_ledger("payments")
+        wanted = _statuses(status)
+        return ledger.do("payments", wanted)  # type: ignore[no-any-return]
+
+    def reconcile(self, *, older_than: timedelta | None = None) -> ReconcileReport:
+        """Settle pending and doubtful payments older than ``older_than`` through the
+        gateway's status query; list the rest for an operator. Also delivers
+        notifications a crash left in the outbox."""
+        ledger = self._need_ledger("reconcile")
+        age = (
+            older_than
+            if older_than is not None
+            else timedelta(seconds=ledger.settings.reconcile_after)
+        )
+        return ledger.do("reconcile", age, self._can_query)  # type: ignore[no-any-return]
+
+    def resolve(
+        self, invoice_number: str, *, status: PaymentStatus | str, reason: str, actor: str
+    ) -> Payment:
+        """An operator's decision (``paid`` or ``failed``), recorded with who and why."""
+        ledger = self._need_ledger("resolve")
+        return ledger.do(  # type: ignore[no-any-return]
+            "resolve", invoice_number, _status(status), reason, actor
+        )
+
+    def _close_ledger(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+
+
+class AsyncLedgerMethods(_Common):
+    """``AsyncHub``'s ledger methods (awaited)."""
+
+    _ledger: _service.AsyncLedger | None = None
+
+    if TYPE_CHECKING:
+
+        async def _run(
+            self,
+            wanted: Any,
+            alias: str | None,
+            operation: Any,
+            expected: Invoice | None = None,
+            **arguments: Any,
+        ) -> Any: ...
+
+    def _open_ledger(self) -> None:
+        settings = ledger_settings(self.config.ledger)
+        if settings is not None:
+            _unused, service = _modules()
+            self._ledger = service.AsyncLedger(
+                settings, call=self._ledger_call, notify=self._notify
+            )
+
+    async def _ledger_call(self, step: _service.Call) -> Any:
+        wanted = Checkout if step.operation == "initiate" else PaymentResult
+        return await self._run(wanted, step.gateway, step.operation, **step.arguments)
+
+    def _need_ledger(self, what: str) -> _service.AsyncLedger:
+        if self._ledger is None:
+            raise _no_ledger(what)
+        return self._ledger
+
+    async def _ledger_initiate(self, invoice: Invoice, gateway: str | None) -> Checkout:
+        ledger = self._need_ledger("initiate")
+        return await ledger.do("initiate", invoice, self._alias(gateway))  # type: ignore[no-any-return]
+
+    async def _ledger_expected(self, result: PaymentResult, gateway: str | None) -> None:
+        await self._need_ledger("verify").do("expected", result, self._alias(gateway))
+
+    async def _ledger_money(
+        self, kind: str, reference: str, amount: Money | None, gateway: str | None
+    ) -> PaymentResult:
+        ledger = self._need_ledger(kind)
+        return await ledger.do(  # type: ignore[no-any-return]
+            "money", self._alias(gateway), kind, reference, amount
+        )
+
+    async def receive(
+        self,
+        evidence: Callback | OtpCode,
+        *,
+        gateway: str | None = None,
+        source: Source = "return",
+    ) -> Receipt:
+        ledger = self._need_ledger("receive")
+        return await ledger.do("receive", evidence, self._alias(gateway), source)  # type: ignore[no-any-return]
+
+    async def payment(self, invoice_number: str, *, gateway: str | None = None) -> Payment:
+        ledger = self._need_ledger("payment")
+        found = await ledger.do("payment", invoice_number)
+        return _check_gateway(found, gateway)
+
+    async def payments(
+        self, *, status: PaymentStatus | str | Iterable[PaymentStatus | str] | None = None
+    ) -> list[Payment]:
+        ledger = self._need_ledger("payments")
+        wanted = _statuses(status)
+        return await ledger.do("payments", wanted)  # type: ignore[no-any-return]
+
+    async def reconcile(self, *, older_than: timedelta | None = None) -> ReconcileReport:
+        ledger = self._need_ledger("reconcile")
+        age = (
+            older_than
+            if older_than is not None
+            else timedelta(seconds=ledger.settings.reconcile_after)
+        )
+        return await ledger.do("reconcile", age, self._can_query)  # type: ignore[no-any-return]
+
+    async def resolve(
+        self, invoice_number: str, *, status: PaymentStatus | str, reason: str, actor: str
+    ) -> Payment:
+        ledger = self._need_ledger("resolve")
+        return await ledger.do(  # type: ignore[no-any-return]
+            "resolve", invoice_number, _status(status), reason, actor
+        )
+
+    async def _close_ledger(self) -> None:
+        if self._ledger is not None:
+            await self._ledger.aclose()

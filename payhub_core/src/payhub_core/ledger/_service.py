@@ -1,0 +1,454 @@
+"""What the hub does with a ledger, written once for ``Hub`` and ``AsyncHub``.
+
+Each operation is a generator of steps: :class:`Transact` (run one transaction body on
+the store), :class:`Call` (one gateway operation through the hub, outside any
+transaction: no lock is held while talking to a gateway), :class:`Pause` (wait before
+looking again) and :class:`Deliver` (notify merchant plugins of committed changes).
+:class:`SyncLedger` and :class:`AsyncLedger` drive them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+
+from payhub_core._errors import (
+    GatewayUnavailable,
+    OperationBlocked,
+    PayhubError,
+    PaymentNotFound,
+)
+from payhub_core._models import Callback, Checkout, Invoice, OtpCode, PaymentResult, PaymentStatus
+from payhub_core._money import Money
+from payhub_core.ledger import _ops
+from payhub_core.ledger._records import (
+    EVIDENCE_SOURCES,
+    Change,
+    Payment,
+    Receipt,
+    ReconcileReport,
+    Source,
+)
+from payhub_core.ledger._rules import evidence_digest
+from payhub_core.ledger._settings import LedgerSettings
+from payhub_core.ledger._store import AsyncStore, SyncStore
+
+__all__ = ["AsyncLedger", "SyncLedger"]
+
+logger = logging.getLogger("payhub.ledger")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Transact:
+    factory: Callable[[_ops.Tx], _ops.Body[Any]]
+    write: bool = True
+
+
+@dataclass(frozen=True)
+class Call:
+    """``operation`` on ``gateway`` through the hub; ``expected`` as ``verify`` takes it."""
+
+    gateway: str
+    operation: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Deliver:
+    change_ids: tuple[str, ...]
+    before: datetime | None = None  # deliver every pending one created before this
+
+
+Step = Transact | Call | Pause | Deliver
+Plan = Generator[Step, Any, T]
+
+
+# -- the plans ----------------------------------------------------------------------------
+
+
+def initiate(settings: LedgerSettings, invoice: Invoice, gateway: str) -> Plan[Checkout]:
+    """Rule 1: one request to the gateway however many callers; all get one checkout."""
+    deadline = time.monotonic() + settings.initiate_wait
+    while True:
+        token = uuid.uuid4().hex
+        claim: _ops.Claim = yield Transact(
+            lambda tx, token=token: _ops.claim(  # type: ignore[misc]
+                tx, invoice, gateway, token, settings.claim_timeout
+            )
+        )
+        if claim.checkout is not None:
+            return claim.checkout
+        if claim.won:
+            checkout: Checkout = yield from _send_initiate(claim.payment_id, invoice, gateway)
+            return checkout
+        while True:  # another caller is sending: wait for its checkout (bounded)
+            if time.monotonic() > deadline:
+                raise OperationBlocked(
+                    f"another initiate of invoice {invoice.number!r} on gateway {gateway!r} "
+                    f"has not finished within {settings.initiate_wait:g} s; try again later",
+                    gateway=gateway,
+                    operation="initiate",
+                )
+            yield Pause(settings.poll_interval)
+            payment_id = claim.payment_id
+            state, stored = yield Transact(
+                lambda _tx, p=payment_id: _ops.look(p, gateway),  # type: ignore[misc]
+                write=False,
+            )
+            if stored is not None:
+                return stored  # type: ignore[no-any-return]
+            if state != "sending":
+                break  # refused or unknown: claim again, which says what to do
+
+
+def _send_initiate(payment_id: int, invoice: Invoice, gateway: str) -> Plan[Checkout]:
+    try:
+        checkout: Checkout = yield Call(gateway, "initiate", {"invoice": invoice})
+    except GatewayUnavailable as error:
+        unknown = error.outcome_unknown
+        yield Transact(lambda _tx: _ops.attempt_failed(payment_id, gateway, unknown=unknown))
+        raise
+    except PayhubError:
+        yield Transact(lambda _tx: _ops.attempt_failed(payment_id, gateway, unknown=False))
+        raise
+    stored, written = yield Transact(
+        lambda tx: _ops.store_checkout(tx, payment_id, gateway, checkout)
+    )
+    yield Deliver(tuple(written.outbox))
+    return stored  # type: ignore[no-any-return]
+
+
+def receive(evidence: Callback | OtpCode, gateway: str, source: Source) -> Plan[Receipt]:
+    """Rules 2 and 3: verify, find, check against the stored invoice, store once, apply
+    under the payment's lock."""
+    from payhub_core._hub import check_expected
+
+    if source not in EVIDENCE_SOURCES:
+        raise ValueError(f"source must be one of {', '.join(EVIDENCE_SOURCES)}")
+    result: PaymentResult = yield Call(gateway, "verify", {"evidence": evidence})
+    payment_id, invoice = yield Transact(
+        lambda _tx: _ops.find_for_result(gateway, result), write=False
+    )
+    check_expected(result, invoice)
+    digest = evidence_digest(gateway, evidence, result)
+    written: _ops.Written = yield Transact(
+        lambda tx: _ops.apply_evidence(tx, payment_id, gateway, digest, result, source)
+    )
+    yield Deliver(tuple(written.outbox))
+    return Receipt(
+        payment=_ops.must(written.payment),
+        result=result,
+        change=written.change,
+        duplicate=written.duplicate,
+    )
+
+
+def verify_expected(result: PaymentResult, gateway: str) -> Plan[None]:
+    """``verify`` with a ledger and no ``expected=``: the stored invoice is expected."""
+    from payhub_core._hub import check_expected
+
+    try:
+        _payment_id, invoice = yield Transact(
+            lambda _tx: _ops.find_for_result(gateway, result), write=False
+        )
+    except PaymentNotFound:
+        return
+    check_expected(result, invoice)
+
+
+def money_operation(
+    settings: LedgerSettings,
+    gateway: str,
+    kind: str,
+    reference: str,
+    amount: Money | None,
+) -> Plan[PaymentResult]:
+    """Rules 4 and 5: invariants checked and the merchant reference written before
+    sending; the outcome recorded, an unknown one blocking further money operations."""
+    begun: _ops.Begun = yield Transact(
+        lambda tx: _ops.begin_operation(
+            tx, gateway, reference, kind, amount, settings.claim_timeout
+        )
+    )
+    arguments: dict[str, Any] = {"reference": reference, "idempotency_key": begun.key}
+    if kind != "cancel":
+        arguments["amount"] = (
+            Money.from_minor(begun.amount, begun.currency)
+            if amount is not None and begun.amount is not None
+            else amount
+        )
+    source: Source = kind  # type: ignore[assignment]
+    try:
+        result: PaymentResult = yield Call(gateway, kind, arguments)
+    except GatewayUnavailable as error:
+        state = "unknown" if error.outcome_unknown else "refused"
+        yield Transact(lambda tx: _ops.finish_operation(tx, begun, source, None, state))
+        raise
+    except PayhubError:
+        yield Transact(lambda tx: _ops.finish_operation(tx, begun, source, None, "refused"))
+        raise
+    written: _ops.Written = yield Transact(
+        lambda tx: _ops.finish_operation(tx, begun, source, result, "done")
+    )
+    yield Deliver(tuple(written.outbox))
+    return result
+
+
+def reconcile(
+    settings: LedgerSettings, older_than: timedelta, can_query: Callable[[str], bool]
+) -> Plan[ReconcileReport]:
+    """Rule 6: ask the gateway where pending and doubtful payments stand; list for an
+    operator what cannot be settled that way. A "not found" is not a failure."""
+    started = datetime.now(timezone.utc)
+    yield Deliver((), before=started)  # notifications a crash left behind
+    found: list[_ops.Candidate] = yield Transact(
+        lambda tx: _ops.candidates(tx, older_than.total_seconds())
+    )
+    resolved: list[Change] = []
+    pending: list[str] = []
+    operator: list[str] = []
+    for candidate in found:
+        if candidate.reference is None or not can_query(candidate.gateway):
+            operator.append(candidate.invoice_number)
+            continue
+        try:
+            result: PaymentResult = yield Call(
+                candidate.gateway, "status", {"reference": candidate.reference}
+            )
+        except PayhubError as error:
+            logger.info(
+                "reconcile: status of invoice %s failed (%s)",
+                candidate.invoice_number,
+                type(error).__name__,
+            )
+            pending.append(candidate.invoice_number)
+            continue
+        raw_text = json.dumps(result.raw, default=str, sort_keys=True)
+        written, settled = yield Transact(
+            partial(_ops.apply_status, candidate=candidate, result=result, raw_text=raw_text)
+        )
+        yield Deliver(tuple(written.outbox))
+        if written.outbox:
+            payment: Payment = yield Transact(
+                partial(_load, payment_id=candidate.payment_id), write=False
+            )
+            resolved += [item for item in payment.history if item.id in written.outbox]
+        if not settled:
+            operator.append(candidate.invoice_number)
+        elif result.status is PaymentStatus.PENDING:
+            pending.append(candidate.invoice_number)
+    return ReconcileReport(
+        resolved=tuple(resolved), still_pending=tuple(pending), needs_operator=tuple(operator)
+    )
+
+
+def resolve(number: str, status: PaymentStatus, reason: str, actor: str) -> Plan[Payment]:
+    if status not in (PaymentStatus.PAID, PaymentStatus.FAILED):
+        raise ValueError("an operator resolves a payment as paid or failed")
+    if not reason.strip() or not actor.strip():
+        raise ValueError("resolve needs a reason and an actor (who resolves, and why)")
+    written: _ops.Written = yield Transact(
+        lambda tx: _ops.resolve(tx, number, status, reason, actor)
+    )
+    yield Deliver(tuple(written.outbox))
+    return _ops.must(written.payment)
+
+
+# -- the drivers ----------------------------------------------------------------------
+
+
+Notify = Callable[[Payment, Change], None]
+
+
+class _Ledger:
+    """The plans of each hub method, shared by both drivers."""
+
+    def __init__(self, settings: LedgerSettings) -> None:
+        self.settings = settings
+        self.started = datetime.now(timezone.utc)
+        self._caught_up = False
+
+    def plan(self, method: str, *args: Any) -> Plan[Any]:
+        settings = self.settings
+        if method == "initiate":
+            return initiate(settings, *args)
+        if method == "expected":
+            return verify_expected(*args)
+        if method == "money":
+            return money_operation(settings, *args)
+        if method == "receive":
+            return receive(*args)
+        if method == "reconcile":
+            return reconcile(settings, *args)
+        if method == "resolve":
+            return resolve(*args)
+        if method == "payment":
+            return _read(lambda _tx: _ops.payment_by_number(args[0]))
+        if method == "payments":
+            return _read(lambda _tx: _ops.list_payments(args[0]))
+        raise ValueError(method)
+
+
+def _load(_tx: _ops.Tx, payment_id: int) -> _ops.Body[Payment]:
+    payment: Payment = yield from _ops.load_payment(payment_id)
+    return payment
+
+
+def _read(factory: Callable[[_ops.Tx], _ops.Body[T]]) -> Plan[T]:
+    value: T = yield Transact(factory, write=False)
+    return value
+
+
+class SyncLedger(_Ledger):
+    """Drives plans for ``Hub``: ``call`` runs one gateway operation through the hub,
+    ``notify`` calls merchant plugins for one committed change."""
+
+    def __init__(
+        self,
+        settings: LedgerSettings,
+        call: Callable[[Call], Any],
+        notify: Callable[[Payment, Change], None],
+    ) -> None:
+        super().__init__(settings)
+        self.store = SyncStore(settings)
+        self._call = call
+        self._notify = notify
+
+    def do(self, method: str, *args: Any) -> Any:
+        return self.run(self.plan(method, *args))
+
+    def run(self, plan: Plan[T]) -> T:
+        if not self._caught_up:  # a previous run's undelivered notifications
+            self._caught_up = True
+            self._deliver(Deliver((), before=self.started))
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = plan.send(value) if error is None else plan.throw(error)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+            value, error = None, None
+            try:
+                if isinstance(step, Transact):
+                    value = self.store.run(step.factory, write=step.write)
+                elif isinstance(step, Call):
+                    value = self._call(step)
+                elif isinstance(step, Pause):
+                    time.sleep(step.seconds)
+                else:
+                    self._deliver(step)
+            except PayhubError as failure:
+                error = failure
+
+    def _deliver(self, step: Deliver) -> int:
+        ids: Sequence[str] = step.change_ids
+        if step.before is not None:
+            ids = [*ids, *self.store.run(lambda tx: _ops.pending_outbox(tx, step.before))]
+        count = 0
+        for change_id in ids:
+            claimed = self.store.run(partial(_ops.claim_delivery, change_id=change_id))
+            if claimed is None:
+                continue
+            ok = _notify_safely(self._notify, *claimed)
+            self.store.run(partial(_ops.delivered, change_id=change_id, ok=ok))
+            count += ok
+        return count
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class AsyncLedger(_Ledger):
+    """Drives plans for ``AsyncHub`` (an awaited ``call``; merchant hooks are plain
+    pluggy hooks, called synchronously)."""
+
+    def __init__(
+        self,
+        settings: LedgerSettings,
+        call: Callable[[Call], Any],
+        notify: Callable[[Payment, Change], None],
+    ) -> None:
+        super().__init__(settings)
+        self.store = AsyncStore(settings)
+        self._call = call
+        self._notify = notify
+
+    async def do(self, method: str, *args: Any) -> Any:
+        return await self.run(self.plan(method, *args))
+
+    async def run(self, plan: Plan[T]) -> T:
+        if not self._caught_up:
+            self._caught_up = True
+            await self._deliver(Deliver((), before=self.started))
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = plan.send(value) if error is None else plan.throw(error)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+            value, error = None, None
+            try:
+                if isinstance(step, Transact):
+                    value = await self.store.run(step.factory, write=step.write)
+                elif isinstance(step, Call):
+                    value = await self._call(step)
+                elif isinstance(step, Pause):
+                    await anyio.sleep(step.seconds)
+                else:
+                    await self._deliver(step)
+            except PayhubError as failure:
+                error = failure
+
+    async def _deliver(self, step: Deliver) -> int:
+        ids: Sequence[str] = step.change_ids
+        if step.before is not None:
+            ids = [*ids, *(await self.store.run(lambda tx: _ops.pending_outbox(tx, step.before)))]
+        count = 0
+        for change_id in ids:
+            claimed = await self.store.run(partial(_ops.claim_delivery, change_id=change_id))
+            if claimed is None:
+                continue
+            ok = _notify_safely(self._notify, *claimed)
+            await self.store.run(partial(_ops.delivered, change_id=change_id, ok=ok))
+            count += ok
+        return count
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+def _notify_safely(notify: Notify, payment: Payment, change: Change) -> bool:
+    """Call the merchant's hooks; a failure leaves the notification pending (it is
+    delivered again by the next reconcile or start), never undoes the committed change."""
+    try:
+        notify(payment, change)
+    except Exception as error:
+        logger.warning(
+            "payhub_payment_changed failed for change %s of invoice %s (%s); it stays in "
+            "the outbox and is delivered again by the next reconcile",
+            change.id,
+            change.invoice_number,
+            type(error).__name__,
+        )
+        return False
+    return True

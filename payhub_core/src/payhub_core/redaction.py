@@ -1,0 +1,230 @@
+"""Redaction: one place that decides what a secret is and how it is hidden.
+
+Core uses it for log records, errors and results; adapter authors use it for anything
+they build from a gateway's text. The rules:
+
+- :data:`MASK` replaces a secret value. Secrets are replaced longest first, so a secret
+  that contains a shorter one is hidden whole, never half. A short secret made of digits
+  only (a CVV, a four-digit OTP: fewer than :data:`MIN_SECRET_LENGTH` digits) is replaced
+  where no other digit touches it, so amounts and ids that contain its digits stay intact.
+- Card numbers (13 to 19 digits, optionally grouped by single spaces or dashes, starting
+  with 2-9 and passing the Luhn check) keep only their last four digits, as PCI DSS
+  allows: ``4012 8888 8888 1881`` becomes ``**** **** **** 1881``. The Luhn check and
+  the leading digit keep phone numbers, millisecond timestamps and most ids readable.
+- Headers named in :data:`SENSITIVE_HEADERS` are shown as :data:`MASK` whatever they hold.
+- :func:`secret_values` finds every ``SecretStr``/``SecretBytes`` in a settings model (also
+  inside nested models, mappings and sequences): no adapter writes its secret list by hand.
+- :func:`secret_problem` is the rule a configured secret must pass (``GatewaySettings``
+  applies it): at least :data:`MIN_SECRET_LENGTH` characters, printable ASCII, no
+  surrounding whitespace. A one-character secret would garble every log line and reveal
+  itself by position; a trailing newline would be refused by the HTTP layer after payhub
+  had already reported the request as sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, SecretBytes, SecretStr
+
+__all__ = [
+    "MASK",
+    "MIN_SECRET_LENGTH",
+    "SENSITIVE_HEADERS",
+    "mask_card_numbers",
+    "redact_headers",
+    "scrub",
+    "scrub_data",
+    "secret_problem",
+    "secret_values",
+]
+
+MASK = "**********"
+"""What a secret value is replaced with (ten asterisks: it says nothing of the length)."""
+
+MIN_SECRET_LENGTH = 6
+"""The shortest secret a gateway's settings accept. Real keys are far longer; six still
+admits the short example secrets of gateways' guides (Plural's webhook example is seven
+characters) while a one- or two-character value, which would garble every log line, is
+refused."""
+
+SENSITIVE_HEADERS: frozenset[str] = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie"}
+)
+"""Header names (lower case) whose value is never shown, secret or not."""
+
+# A run of digits, possibly grouped by single spaces or dashes; candidates for card numbers.
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ -][0-9]+)*(?![0-9])")
+_SEPARATOR = re.compile(r"([ -])")
+# A digit from 2 to 9 and twelve more within one such run: without that no run can hold a
+# card number, and the text is returned as it is, without splitting every date and id
+# (Plural's order ids hold "1-241010055924") into digit groups.
+_CANDIDATE = re.compile(r"[2-9](?:[ -]?[0-9]){12}")
+_PAN_DIGITS = range(13, 20)
+_VISIBLE_ASCII = re.compile(r"[\x20-\x7e]*")
+
+
+def _ordered(secrets: Iterable[str]) -> list[str]:
+    return sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every secret value replaced by :data:`MASK` (longest first) and every
+    card number masked to its last four digits."""
+    return _scrub_text(text, _ordered(secrets))
+
+
+def _scrub_text(text: str, ordered: list[str]) -> str:
+    """:func:`scrub` with ``secrets`` already in :func:`_ordered` form."""
+    if len(text) < _PAN_DIGITS[0] and (not ordered or len(text) < len(ordered[-1])):
+        return text  # too short to hold a card number or any secret (most keys and codes)
+    for secret in ordered:
+        if secret in text:
+            if len(secret) < MIN_SECRET_LENGTH and secret.isascii() and secret.isdigit():
+                # A CVV "123" or an OTP "8642" is hidden where it stands alone, not inside
+                # an amount or another number ("1234.500" keeps its digits).
+                text = re.sub(f"(?<![0-9]){secret}(?![0-9])", MASK, text)
+            else:
+                text = text.replace(secret, MASK)
+    return mask_card_numbers(text)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    parts = _SEPARATOR.split(match.group())  # digits, separator, digits, ...
+    groups = parts[0::2]
+    masked = [False] * len(groups)
+    for first in range(len(groups)):
+        count = 0
+        for last in range(first, len(groups)):
+            count += len(groups[last])
+            if count > _PAN_DIGITS[-1]:
+                break
+            if count in _PAN_DIGITS:
+                digits = "".join(groups[first : last + 1])
+                if digits[0] not in "01" and _luhn(digits):
+                    for index in range(first, last + 1):
+                        masked[index] = True
+    if not any(masked):
+        return match.group()
+    # Keep the last four digits of each masked stretch; hide the rest digit by digit.
+    keep = 0
+    for index in reversed(range(len(groups))):
+        if not masked[index]:
+            keep = 0
+            continue
+        group = groups[index]
+        shown = max(0, min(len(group), 4 - keep))
+        groups[index] = "*" * (len(group) - shown) + group[len(group) - shown :]
+        keep += shown
+        if index == 0 or not masked[index - 1]:
+            keep = 0
+    parts[0::2] = groups
+    return "".join(parts)
+
+
+def mask_card_numbers(text: str) -> str:
+    """``text`` with every card number reduced to its last four digits."""
+    if _CANDIDATE.search(text) is None:
+        return text
+    return _DIGIT_RUN.sub(_mask_run, text)
+
+
+def scrub_data(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A copy of ``value`` (JSON-like data: a gateway's answer kept as ``raw``) with every
+    string scrubbed, mapping keys included. Other values are kept as they are."""
+    ordered = _ordered(secrets)
+    return _scrub_value(value, ordered)
+
+
+# JSON leaves that hold no text: returned as they are without the (slower) ABC checks.
+_PLAIN_LEAVES = frozenset({int, float, bool, Decimal, type(None)})
+
+
+def _scrub_value(value: Any, secrets: list[str]) -> Any:
+    # ``secrets`` are ordered once by scrub_data, not again for every string of an answer.
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
+        return value
+    if kind is str or isinstance(value, str):
+        return _scrub_text(value, secrets)
+    if kind is dict or isinstance(value, Mapping):
+        return {
+            (_scrub_text(key, secrets) if isinstance(key, str) else key): _scrub_value(
+                item, secrets
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return type(value)(_scrub_value(item, secrets) for item in value)
+    return value
+
+
+def redact_headers(
+    headers: Iterable[tuple[str, str]], secrets: Iterable[str] = ()
+) -> dict[str, str]:
+    """Headers fit for a log record: sensitive ones masked, the others scrubbed."""
+    ordered = _ordered(secrets)
+    return {
+        name: MASK if name.lower() in SENSITIVE_HEADERS else scrub(value, ordered)
+        for name, value in headers
+    }
+
+
+def secret_values(*objects: object) -> list[str]:
+    """Every secret value in ``objects`` (settings, an invoice with a card, an OTP code):
+    ``SecretStr`` and ``SecretBytes``, also inside nested models, mappings and sequences."""
+    return [secret for item in objects for _, secret, _ in _walk(item, "") if secret]
+
+
+def secret_fields(value: object) -> Iterator[tuple[str, str]]:
+    """``(field, secret)`` for every ``SecretStr`` in ``value`` (a model, or one field's
+    value): the text secrets that :func:`secret_problem` applies to. The dotted field name
+    is safe to show, the secret is not. (``SecretBytes`` hold binary keys and certificates:
+    any byte is fine there.)"""
+    for path, secret, is_text in _walk(value, ""):
+        if is_text:
+            yield path, secret
+
+
+def _walk(value: object, path: str) -> Iterator[tuple[str, str, bool]]:
+    kind = type(value)
+    if kind in _PLAIN_LEAVES or kind is str or kind is bytes:
+        return  # every call walks its arguments: the common leaves skip the checks below
+    if isinstance(value, SecretStr):
+        yield path, value.get_secret_value(), True
+    elif isinstance(value, SecretBytes):
+        yield path, value.get_secret_value().decode("utf-8", "replace"), False
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _walk(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _walk(item, path)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from _walk(item, path)
+
+
+def secret_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a configured secret, or ``None``. The answer never
+    quotes the value."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"must be at least {MIN_SECRET_LENGTH} characters"
+    if not _VISIBLE_ASCII.fullmatch(value):
+        return "must be printable ASCII (no control characters such as a newline)"
+    if value != value.strip():
+        return "must not start or end with whitespace"
+    return None

@@ -1,0 +1,177 @@
+"""Database faults and a crash: the ledger says ``LedgerUnavailable`` and sends nothing,
+and a process killed between the gateway's answer and the commit is settled by
+``reconcile`` without sending anything twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ledger_support import (
+    PLURAL_CREATE,
+    PostgresServer,
+    Sandbox,
+    postgres_bin,
+    return_for,
+)
+
+from payhub_core import Hub, LedgerUnavailable, OperationBlocked, PaymentStatus
+from payhub_core.ledger import upgrade
+
+NOW = timedelta(0)
+
+
+def authorized(sandbox: Sandbox, hub: Hub) -> tuple[str, str]:
+    invoice = sandbox.invoice("FAULT-", manual=True)
+    checkout = hub.initiate(invoice)
+    sandbox.approve(checkout.action.url)  # type: ignore[union-attr]
+    (arrival,) = sandbox.arrivals("return", return_for(invoice))
+    assert hub.receive(arrival.callback).payment.status is PaymentStatus.AUTHORIZED
+    return invoice.number, checkout.reference
+
+
+def captures(sandbox: Sandbox, reference: str) -> int:
+    return sum(
+        n for (_m, path), n in sandbox.counter.hits.items() if f"{reference}/capture" in path
+    )
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    bindir = postgres_bin()
+    if bindir is None:
+        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql (make test installs them)")
+    server = PostgresServer(bindir).start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+def test_a_stopped_postgres_server_is_unavailable_and_nothing_is_sent(
+    sandbox: Sandbox, own_postgres: PostgresServer
+) -> None:
+    url = own_postgres.create_database()
+    upgrade(url)
+    with Hub(sandbox.config(url, connect_timeout=2)) as hub:
+        first = sandbox.invoice("PGSTOP-")
+        hub.initiate(first)
+        own_postgres.stop()
+        before = sandbox.counter.count("POST", PLURAL_CREATE)
+        with pytest.raises(LedgerUnavailable, match="unreachable") as caught:
+            hub.initiate(sandbox.invoice("PGSTOP-"))
+        assert "nothing was sent" in str(caught.value)
+        with pytest.raises(LedgerUnavailable):
+            hub.payment(first.number)
+        assert sandbox.counter.count("POST", PLURAL_CREATE) == before
+        own_postgres.start()  # back again: the same hub goes on
+        assert hub.payment(first.number).status is PaymentStatus.PENDING
+
+
+class _Blocker:
+    """Holds the lock a ledger write needs, from outside the hub."""
+
+    def __init__(self, backend: str, url: str, invoice_number: str) -> None:
+        self.backend = backend
+        if backend == "sqlite":
+            self.connection: Any = sqlite3.connect(
+                url.removeprefix("sqlite:///"), isolation_level=None
+            )
+            self.connection.execute("BEGIN IMMEDIATE")
+        else:
+            import psycopg
+
+            dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            self.connection = psycopg.connect(dsn)
+            self.connection.execute(
+                "SELECT id FROM payhub_payments WHERE invoice_number = %s FOR UPDATE",
+                (invoice_number,),
+            )
+
+    def release(self) -> None:
+        self.connection.rollback()
+        self.connection.close()
+
+
+def test_a_lock_held_past_the_timeout_is_unavailable_and_nothing_is_sent(
+    sandbox: Sandbox, ledger_url: str, backend: str
+) -> None:
+    config = sandbox.config(ledger_url, busy_timeout=0.3, lock_timeout=0.3)
+    with Hub(config) as hub:
+        number, reference = authorized(sandbox, hub)
+        blocker = _Blocker(backend, ledger_url, number)
+        try:
+            with pytest.raises(LedgerUnavailable, match="locked past its timeout"):
+                hub.capture(reference)
+        finally:
+            blocker.release()
+        assert captures(sandbox, reference) == 0
+        assert hub.payment(number).operations == ()
+        assert hub.capture(reference).status is PaymentStatus.PAID  # released: it goes
+
+
+def test_a_read_only_sqlite_file_is_unavailable_for_writes_and_nothing_is_sent(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    with Hub(sandbox.config(f"sqlite:///{path}")) as writer:
+        existing = sandbox.invoice("RO-")
+        writer.initiate(existing)
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    before = sandbox.counter.count("POST", PLURAL_CREATE)
+    with Hub(sandbox.config(read_only)) as hub:
+        with pytest.raises(LedgerUnavailable, match="read-only"):
+            hub.initiate(sandbox.invoice("RO-"))
+        assert sandbox.counter.count("POST", PLURAL_CREATE) == before
+        assert hub.payment(existing.number).status is PaymentStatus.PENDING
+
+
+def test_a_process_killed_between_the_answer_and_the_commit_is_reconciled_without_resending(
+    sandbox: Sandbox, ledger_url: str
+) -> None:
+    config = sandbox.config(ledger_url)
+    with Hub(config) as hub:
+        number, reference = authorized(sandbox, hub)
+    child = subprocess.Popen(  # noqa: S603 - this interpreter and our own script
+        [
+            sys.executable,
+            str(Path(__file__).with_name("ledger_child.py")),
+            "crash",
+            json.dumps({"config": config, "reference": reference}),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
+        assert line == "answered", child.stderr.read() if child.stderr else ""
+        os.kill(child.pid, signal.SIGKILL)  # the gateway captured; the ledger never heard
+    finally:
+        child.kill()
+        child.communicate()
+    assert captures(sandbox, reference) == 1
+    with Hub(config) as hub:
+        payment = hub.payment(number)
+        assert payment.status is PaymentStatus.AUTHORIZED
+        assert [(op.kind, op.state) for op in payment.operations] == [("capture", "sending")]
+        with pytest.raises(OperationBlocked):
+            hub.capture(reference)  # never re-sent blindly
+        report = hub.reconcile(older_than=NOW)
+        assert number not in report.needs_operator
+        payment = hub.payment(number)
+        assert payment.status is PaymentStatus.PAID
+        assert [(op.kind, op.state) for op in payment.operations] == [("capture", "done")]
+        assert payment.unknown_operation is False
+    assert captures(sandbox, reference) == 1  # nothing was sent twice
