@@ -128,13 +128,21 @@ def row(result: Result) -> str:
     return text + (f"  ({result.note})" if result.note else "")
 
 
+def _cell(item: dict[str, Any] | None) -> str:
+    if item is None:
+        return "–"
+    ratios = item["ratios"]
+    if len(ratios) == 1:
+        return f"{item['median']:.2f}×"
+    return f"{item['median']:.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
 def compare(before_path: Path, after: dict[str, dict[str, Any]]) -> None:
+    """A Markdown table: each case's median ratio (and range) before and after."""
     before = {item["case"]: item for item in json.loads(before_path.read_text())["results"]}
     print("\n| case | baseline | before | after |\n|---|---|---|---|")
     for case, item in after.items():
-        old = before.get(case)
-        old_text = f"{old['median']:.2f}×" if old else "–"
-        print(f"| {case} | {item['baseline']} | {old_text} | {item['median']:.2f}× |")
+        print(f"| {case} | {item['baseline']} | {_cell(before.get(case))} | {_cell(item)} |")
 
 
 def main() -> None:
@@ -145,7 +153,12 @@ def main() -> None:
                         "memory (comma-separated)")  # fmt: skip
     parser.add_argument("--save", type=Path, help="write the results as JSON")
     parser.add_argument("--compare", type=Path, help="a --save file to put beside these")
+    parser.add_argument("--load", type=Path, help="a --save file to compare instead of running")
     args = parser.parse_args()
+    if args.load and args.compare:
+        saved = json.loads(args.load.read_text())["results"]
+        compare(args.compare, {item["case"]: item for item in saved})
+        return
     args.rounds, args.target, args.operations, cold_rounds = (
         (5, 0.01, 2000, 5) if args.quick else (15, 0.05, 10_000, 15)
     )

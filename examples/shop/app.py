@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,12 @@ class Gateway:
 
 
 def create_app(hub: AsyncHub, gateways: list[Gateway], fulfilment: Fulfilment) -> FastAPI:
-    app = FastAPI(title="payhub example shop")
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await hub.aclose()  # the hub is the shop's: it closes it when the server stops
+
+    app = FastAPI(title="payhub example shop", lifespan=lifespan)
     app.mount("/payhub", asgi_app(hub))
     by_alias = {gateway.alias: gateway for gateway in gateways}
 

@@ -606,3 +606,32 @@ def test_the_shortcut_for_text_without_a_card_length_run_changes_nothing(text: s
     from payhub_core.redaction import _DIGIT_RUN, _mask_run, mask_card_numbers
 
     assert mask_card_numbers(text) == _DIGIT_RUN.sub(_mask_run, text)
+
+
+_json_text = st.text(st.sampled_from('ab0123456789 -"\\\n\u00e9x'), max_size=20)
+_json_data = st.recursive(
+    st.none() | st.integers() | _json_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_json_text, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_json_data, st.lists(_json_text, max_size=3))
+def test_data_found_clean_in_one_pass_is_what_scrubbing_leaves_unchanged(
+    data: Any, secrets: list[str]
+) -> None:
+    # The hub skips scrub_data for answers _nothing_to_scrub finds clean: never wrongly.
+    from payhub_core.redaction import _nothing_to_scrub, scrub_data
+
+    if _nothing_to_scrub(data, secrets):
+        assert scrub_data(data, secrets) == data
+
+
+def test_data_holding_a_secret_or_a_card_number_is_not_found_clean() -> None:
+    from payhub_core.redaction import _nothing_to_scrub
+
+    answer = {"order_id": "v1-241010055924-aa-AHbN0s", "payments": [{"amount": 5000}]}
+    assert _nothing_to_scrub(answer, ["s3cret-key"])
+    assert not _nothing_to_scrub({**answer, "echo": "x s3cret-key"}, ["s3cret-key"])
+    assert not _nothing_to_scrub({**answer, "card": "4012 8888 8888 1881"}, [])
+    assert not _nothing_to_scrub(answer, ['quote"d-secret'])  # escaped in JSON: no shortcut

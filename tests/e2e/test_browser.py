@@ -1,12 +1,10 @@
 """A real browser: headless Chromium (Debian's package, driven by Playwright with its
 ``executable_path``; no browser download) clicks through one Plutu and one Plural
-checkout. A screenshot of each checkout page is kept in artifacts/screenshots/."""
+checkout (the ``browser`` fixture is in tests/conftest.py). A screenshot of each checkout
+page is kept in artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,36 +17,6 @@ from payhub_core.sandbox import DemoCase
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: `make test` installs Debian's chromium package")
-        pytest.skip("Debian's chromium is not installed (make browser-deps)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=_chromium(), headless=True, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.parametrize(

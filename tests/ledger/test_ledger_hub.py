@@ -183,3 +183,19 @@ async def test_async_hub_initiate_and_receive(sandbox: Sandbox, ledger_url: str)
         assert [c.source for c in payment.history] == ["initiate", "return"]
     finally:
         await hub.aclose()
+
+
+def test_verify_keeps_its_contract_with_a_ledger(sandbox: Sandbox, ledger_url: str) -> None:
+    """``verify`` records nothing; with a ledger it checks the stored invoice, and a
+    payment the ledger does not know is verified as before."""
+    config = sandbox.config(ledger_url)
+    plain = {key: value for key, value in config.items() if key != "ledger"}
+    with Hub(config) as hub:
+        invoice = sandbox.invoice()
+        callback = paid_by_return(sandbox, hub, invoice)
+        assert hub.verify(callback).status is PaymentStatus.PAID
+        assert hub.payment(invoice.number).status is PaymentStatus.PENDING  # not recorded
+        other = sandbox.invoice()
+        with Hub(plain) as outside:
+            unknown = paid_by_return(sandbox, outside, other)
+        assert hub.verify(unknown).invoice_number == other.number

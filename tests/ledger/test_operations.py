@@ -295,3 +295,44 @@ def test_a_customer_who_pays_one_invoice_twice_is_flagged_never_hidden(ledger_ur
         assert payment.captured == invoice.amount  # counted once, flagged, not hidden
     finally:
         store.close()
+
+
+def test_evidence_for_another_amount_raises_and_stores_nothing(ledger_url: str) -> None:
+    """``receive`` checks a verified result against the *stored* invoice, under the lock."""
+    from payhub_core import AmountMismatch, Checkout, PaymentResult
+    from payhub_core._hub import check_expected
+    from payhub_core.ledger import LedgerSettings, _ops
+    from payhub_core.ledger._store import SyncStore
+
+    store = SyncStore(LedgerSettings.from_table({"url": ledger_url}))
+    try:
+        invoice = Invoice(number="AMOUNT-1", amount=Money("40.00", "LYD"))
+        claim = store.run(lambda tx: _ops.claim(tx, invoice, "cards", "t", 60.0))
+        store.run(
+            lambda tx: _ops.store_checkout(tx, claim.payment_id, "cards", Checkout(reference="r"))
+        )
+        cheaper = PaymentResult(
+            status=PaymentStatus.PAID,
+            reference="r",
+            invoice_number=invoice.number,
+            amount=Money("4.00", "LYD"),
+        )
+        with pytest.raises(AmountMismatch):
+            store.run(
+                lambda tx: _ops.receive_evidence(
+                    tx, "cards", "digest-1", cheaper, "return", check_expected
+                )
+            )
+        payment = store.run(lambda _tx: _ops.payment_by_number(invoice.number), write=False)
+        assert payment.status is PaymentStatus.PENDING
+        assert len(payment.history) == 1
+        right = cheaper.model_copy(update={"amount": invoice.amount})
+        written = store.run(  # the same digest was not stored: it is not a duplicate
+            lambda tx: _ops.receive_evidence(
+                tx, "cards", "digest-1", right, "return", check_expected
+            )
+        )
+        assert written.duplicate is False
+        assert written.change is not None
+    finally:
+        store.close()

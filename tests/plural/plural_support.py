@@ -31,7 +31,7 @@ CLIENT_SECRET = "cs-CANARY-client-secret-5f0e7d"
 SECRET_KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"  # the key of tests/vectors/plural_return.json
 TOKEN_PREFIX = "at-CANARY-token-"
 CARD_NUMBER = "4012888888881881"
-CVV = "9182"
+CVV = "0917"  # digits only, so it starts with 0: see tests/canaries.py
 ROOT = "https://pluraluat.v2.pinepg.in"
 ALIAS = "india"
 

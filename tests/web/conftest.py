@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,6 @@ def site(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Site]:
     kind: str = request.param
-    sock, url = bound_socket()
     mount = {"django-asgi": "/async/payhub", "django-wsgi": "/sync/payhub"}.get(kind, "/payhub")
     db: Path | str
     if kind.endswith("-postgres"):
@@ -134,41 +134,22 @@ def site(
     else:
         db = tmp_path_factory.mktemp(kind) / "ledger.sqlite3"
         ledger_down = partial(sqlite_locked, db)
-    recorder = HookRecorder()
-    config = hub_config(cases, db, url, mount)
-    upgrade(config["ledger"]["url"])
-    hub = Hub.from_config(config, plugins=[recorder])
-    closers: list[Any] = [hub.close]
-    server: Uvicorn | Waitress
-    if kind in ("asgi", "django-asgi"):
-        serving = AsyncHub.from_config(config, plugins=[recorder])
-        if kind == "asgi":
-            app = _asgi_app(serving)
+    with ExitStack() as cleanup:  # whatever fails half-way is closed again
+        sock, url = bound_socket()
+        cleanup.callback(sock.close)
+        recorder = HookRecorder()
+        config = hub_config(cases, db, url, mount)
+        upgrade(config["ledger"]["url"])
+        hub = Hub.from_config(config, plugins=[recorder])
+        cleanup.callback(hub.close)
+        server: Uvicorn | Waitress
+        if kind in ("asgi", "django-asgi"):
+            serving = AsyncHub.from_config(config, plugins=[recorder])
+            server = Uvicorn(_asgi_site(kind, serving), sock, serving.aclose)
         else:
-            from web_django_urls import configure
-            from web_django_urls import mount as django_mount
-
-            configure()
-            from django.core.handlers.asgi import ASGIHandler
-
-            django_mount("async/payhub", serving)
-            app = ASGIHandler()
-        server = Uvicorn(app, sock, serving.aclose)
-    else:
-        if kind == "flask":
-            app = _flask_app(hub)
-        else:
-            from web_django_urls import configure
-            from web_django_urls import mount as django_mount
-
-            configure()
-            from django.core.handlers.wsgi import WSGIHandler
-
-            django_mount("sync/payhub", hub)
-            app = WSGIHandler()
-        server = Waitress(app, sock)
-    server.start()
-    try:
+            server = Waitress(_wsgi_site(kind, hub), sock)
+        server.start()
+        cleanup.callback(server.stop)
         yield Site(
             kind=request.param,
             url=url,
@@ -177,10 +158,32 @@ def site(
             recorder=recorder,
             ledger_down=ledger_down,
         )
-    finally:
-        server.stop()
-        for close in closers:
-            close()
+
+
+def _asgi_site(kind: str, hub: AsyncHub) -> Any:
+    if kind == "asgi":
+        return _asgi_app(hub)
+    from web_django_urls import configure
+    from web_django_urls import mount as django_mount
+
+    configure()
+    from django.core.handlers.asgi import ASGIHandler
+
+    django_mount("async/payhub", hub)
+    return ASGIHandler()
+
+
+def _wsgi_site(kind: str, hub: Hub) -> Any:
+    if kind == "flask":
+        return _flask_app(hub)
+    from web_django_urls import configure
+    from web_django_urls import mount as django_mount
+
+    configure()
+    from django.core.handlers.wsgi import WSGIHandler
+
+    django_mount("sync/payhub", hub)
+    return WSGIHandler()
 
 
 @pytest.fixture

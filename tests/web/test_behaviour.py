@@ -343,3 +343,16 @@ def test_return_and_two_webhooks_at_once_make_one_transition_and_one_hook_call(
     assert len(_changes(site, invoice.number, PaymentStatus.PAID)) == 1
     assert site.hub.payment(invoice.number).status is PaymentStatus.PAID
     assert len(_settled_hook_calls(site, invoice.number, PaymentStatus.PAID)) == 1
+
+
+# -- what every server answers before the ledger is asked ------------------------------
+
+
+def test_oversized_unknown_and_wrong_method_requests_are_refused(site: Site) -> None:
+    big = post(site.endpoint("tlync", "callback"), b"{" + b" " * (1024 * 1024 + 10) + b"}", {})
+    assert big.status_code == 413
+    assert post(site.endpoint("nobody", "callback"), b"{}", {}).status_code == 404
+    assert post(site.endpoint("cards", "refund"), b"{}", {}).status_code == 404
+    wrong = httpx.get(site.endpoint("tlync", "callback"), timeout=15)
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "POST"

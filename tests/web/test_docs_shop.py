@@ -12,11 +12,20 @@ from web_support import Uvicorn, bound_socket
 
 from payhub_core.demo import DemoEnvironment, ScriptedBrowser
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "web" / "fastapi.md"
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "web" / "fastapi.md"
 
 
-def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)
+def _blocks(language: str, page: Path = PAGE) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+
+
+def test_the_readme_shows_this_exact_shop() -> None:
+    readme = ROOT / "README.md"
+    assert _blocks("toml")[0] in _blocks("toml", readme)
+    assert _blocks("python")[0] in _blocks("python", readme)
+    lines = len(_blocks("python")[0].strip().splitlines())
+    assert f"## A whole shop in {lines} lines" in readme.read_text(encoding="utf-8")
 
 
 def test_the_shop_is_under_40_lines() -> None:

@@ -17,6 +17,7 @@ from payhub_core import (
     GatewayError,
     GatewayUnavailable,
     HubConfig,
+    InvalidRequest,
     MalformedCallback,
     PaymentStatus,
     SignatureError,
@@ -168,6 +169,7 @@ def test_duplicate_delivery_is_200_and_says_nothing_changed() -> None:
         (SignatureError("bad signature"), 403),
         (SignatureError("the webhook timestamp is too old"), 403),
         (MalformedCallback("not JSON"), 400),
+        (InvalidRequest("invalid Callback: headers: not text", field="headers"), 400),
         (
             AmountMismatch("amount", field="amount", expected_value="1", actual_value="2"),
             409,

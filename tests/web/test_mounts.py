@@ -5,6 +5,7 @@ each serving a genuine return from the sandbox over real HTTP."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -51,23 +52,24 @@ def mounted(
     cases: dict[str, DemoCase],
     tmp_path: Path,
 ) -> Iterator[tuple[str, Hub]]:
-    sock, url = bound_socket()
-    config = hub_config({"cards": cases["cards"]}, tmp_path / "ledger.sqlite3", url, "/shop/payhub")
-    upgrade(config["ledger"]["url"])
-    hub = Hub.from_config(config)
-    server: Uvicorn | Waitress
-    if request.param == "wsgi":
-        server = Waitress(_wsgi(hub), sock)
-    else:
-        serving = AsyncHub.from_config(config)
-        build = _starlette if request.param == "starlette" else _litestar
-        server = Uvicorn(build(serving), sock, serving.aclose)
-    server.start()
-    try:
+    with ExitStack() as cleanup:
+        sock, url = bound_socket()
+        cleanup.callback(sock.close)
+        db = tmp_path / "ledger.sqlite3"
+        config = hub_config({"cards": cases["cards"]}, db, url, "/shop/payhub")
+        upgrade(config["ledger"]["url"])
+        hub = Hub.from_config(config)
+        cleanup.callback(hub.close)
+        server: Uvicorn | Waitress
+        if request.param == "wsgi":
+            server = Waitress(_wsgi(hub), sock)
+        else:
+            serving = AsyncHub.from_config(config)
+            build = _starlette if request.param == "starlette" else _litestar
+            server = Uvicorn(build(serving), sock, serving.aclose)
+        server.start()
+        cleanup.callback(server.stop)
         yield url, hub
-    finally:
-        server.stop()
-        hub.close()
 
 
 def test_a_mounted_app_records_a_genuine_return(

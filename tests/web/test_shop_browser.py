@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +63,15 @@ class Shop:
 def shop(sandbox: DemoEnvironment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     from examples.shop.setup import build_shop
 
-    sock, url = bound_socket()
     db = tmp_path_factory.mktemp("shop") / "shop.sqlite3"
-    app, hub, fulfilment = build_shop(sandbox.url, url, db)
-    server = Uvicorn(app, sock, hub.aclose)
-    server.start()
-    try:
+    with ExitStack() as cleanup:
+        sock, url = bound_socket()
+        cleanup.callback(sock.close)
+        app, hub, fulfilment = build_shop(sandbox.url, url, db)
+        server = Uvicorn(app, sock, hub.aclose)
+        server.start()
+        cleanup.callback(server.stop)
         yield Shop(url, sandbox, fulfilment)
-    finally:
-        server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -109,26 +109,23 @@ def _register(
     own; check that they fit the hooks. Returns the hook relay and the capabilities."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    try:
-        manager.register(adapter, name=f"adapter:{alias}")
-        manager.check_pending()
-    except pluggy.PluginValidationError as error:
-        raise ConfigurationError(
-            f"gateway {alias!r}: adapter {name!r} does not fit the payhub hooks: {error}",
-            gateway=alias,
-        ) from error
-    for plugin in plugins:
-        what = f"plugin {type(plugin).__qualname__}"
-        if manager.is_registered(plugin):
-            raise ConfigurationError(f"{what} is given more than once", gateway=alias)
+
+    def register(plugin: object, what: str, plugin_name: str | None = None) -> None:
         try:
-            manager.register(plugin)
+            manager.register(plugin, name=plugin_name)
             manager.check_pending()
         except pluggy.PluginValidationError as error:
             raise ConfigurationError(
                 f"gateway {alias!r}: {what} does not fit the payhub hooks: {error}",
                 gateway=alias,
             ) from error
+
+    register(adapter, f"adapter {name!r}", f"adapter:{alias}")
+    for plugin in plugins:
+        what = f"plugin {type(plugin).__qualname__}"
+        if manager.is_registered(plugin):
+            raise ConfigurationError(f"{what} is given more than once", gateway=alias)
+        register(plugin, what)
     callers = manager.get_hookcallers(adapter) or []
     for caller in callers:
         for impl in caller.get_hookimpls():

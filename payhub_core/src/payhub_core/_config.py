@@ -39,7 +39,7 @@ from typing import Any
 
 from payhub_core._errors import ConfigurationError
 
-__all__ = ["GatewayConfig", "HubConfig"]
+__all__ = ["GatewayConfig", "HubConfig", "override_names"]
 
 _ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _ENV_SETTING = re.compile(r"PAYHUB_([A-Z0-9_]+?)__([A-Z0-9_]+)")
@@ -174,6 +174,12 @@ class HubConfig:
                 f"{', '.join(sorted(self.gateways))}",
                 gateway=alias if isinstance(alias, str) else None,
             ) from None
+
+
+def override_names(env: Mapping[str, str]) -> list[str]:
+    """The names (never the values) of the variables in ``env`` that override a
+    configuration: ``PAYHUB_DEFAULT`` and every ``PAYHUB_<ALIAS>__<FIELD>``."""
+    return sorted(name for name in env if name == "PAYHUB_DEFAULT" or _ENV_SETTING.fullmatch(name))
 
 
 def _apply_environment(data: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:

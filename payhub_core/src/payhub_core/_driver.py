@@ -34,7 +34,13 @@ from payhub_core._policy import RetryPolicy
 from payhub_core._settings import DEFAULT_MAX_RESPONSE_BYTES, default_deadline
 from payhub_core._transport import BoundedBody, TooLarge, buffered, deadline_scope
 from payhub_core.flows import Acquire, Release
-from payhub_core.redaction import redact_headers, scrub, scrub_data, secret_values
+from payhub_core.redaction import (
+    _nothing_to_scrub,
+    redact_headers,
+    scrub,
+    scrub_data,
+    secret_values,
+)
 
 if TYPE_CHECKING:
     from payhub_core._assembly import Gateway
@@ -117,14 +123,17 @@ class RequestContext:
         return scrub(text, self.secrets)
 
 
-def scrub_result(result: M, secrets: Iterable[str]) -> M:
+def scrub_result(result: M, secrets: Iterable[str], **fields: Any) -> M:
     """``result`` (a Checkout or PaymentResult) with ``raw`` and every message scrubbed:
     a gateway that echoes a key, an OTP or a card number in a success keeps it out of
-    reprs, logs and whatever the merchant stores."""
+    reprs, logs and whatever the merchant stores. ``fields`` are set on the same copy
+    (the hub's ``gateway``), so a result is copied once."""
     secrets = tuple(secrets)
-    update: dict[str, Any] = {}
+    update: dict[str, Any] = dict(fields)
     raw = getattr(result, "raw", None)
-    if raw:
+    # Most answers hold nothing to hide: one pass over their JSON text says so, instead
+    # of rebuilding every string (raw then stays the very mapping the adapter built).
+    if raw and not _nothing_to_scrub(raw, secrets):
         update["raw"] = scrub_data(raw, secrets)
     action = getattr(result, "action", None)
     message = getattr(action, "message", None)

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -42,6 +42,9 @@ from payhub_core._models import (
 from payhub_core._money import Money
 from payhub_core._transport import sync_transport
 from payhub_core.ledger._methods import AsyncLedgerMethods, SyncLedgerMethods
+
+if TYPE_CHECKING:  # imported when a [web] table is configured
+    from payhub_core.web import WebSettings
 
 __all__ = ["AsyncHub", "Hub"]
 
@@ -189,19 +192,20 @@ class _HubBase:
             alias: build_gateway(gateway, plugins)
             for alias, gateway in self.config.gateways.items()
         }
+        self._web: WebSettings | None = None
         if self.config.web is not None:  # a bad [web] table is found now, not on a request
             from payhub_core.web import web_settings
 
-            web_settings(self.config)
+            self._web = web_settings(self.config)
 
     def _with_endpoint_urls(self, invoice: Invoice, gateway: str | None) -> Invoice:
         """``invoice`` with the return and callback URLs it lacks pointing at the web
         endpoints of its gateway, when ``[web] public_url`` is configured (docs/web)."""
-        if self.config.web is None:
+        if self._web is None:
             return invoice
         from payhub_core.web import fill_urls
 
-        return fill_urls(invoice, self.config.resolve(gateway).alias, self.config.web)
+        return fill_urls(invoice, self.config.resolve(gateway).alias, self._web)
 
     @classmethod
     def from_config(cls: type[H], config: Mapping[str, Any], **options: Any) -> H:

@@ -169,7 +169,7 @@ class BoundedBody:
             try:
                 out = self._inflater.decompress(data, self.limit - self._size + 1)
             except zlib.error:
-                if self._deflate and self._size == 0 and not self._parts:
+                if self._deflate and self._size == 0:
                     # "deflate" is often sent without its zlib header: try it raw.
                     self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
                     self._deflate = False

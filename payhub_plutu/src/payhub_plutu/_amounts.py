@@ -16,8 +16,9 @@ from payhub_core import InvalidRequest, Money
 __all__ = ["WIRE_DECIMALS", "read_amount"]
 
 WIRE_DECIMALS = 2
-"""Decimals Plutu accepts in a request's ``amount``: Plutu's API documentation allows the
-forms ``XXX``, ``XX.X`` and ``XX.XX`` on every payment page."""
+"""Decimals Plutu accepts in a request's ``amount``: Plutu's API documentation allows whole
+amounts and amounts with one or two decimals (``125``, ``12.5``, ``12.50``) on every payment
+page."""
 
 _AMOUNT_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,10})?")
 

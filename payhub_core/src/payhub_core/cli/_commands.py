@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
 from payhub_core import _registry
-from payhub_core._config import HubConfig
+from payhub_core._config import HubConfig, override_names
 from payhub_core._errors import AmountMismatch, ConfigurationError, PayhubError
 from payhub_core._hub import Hub
 from payhub_core._models import (
@@ -48,7 +47,6 @@ __all__ = ["COMMANDS"]
 # Statuses that say money moved or is held: only these are compared with an expected
 # amount (a refund or failure event legitimately carries another), as the hub does.
 _MONEY_STATUSES = (PaymentStatus.PAID, PaymentStatus.AUTHORIZED)
-_ENV_OVERRIDE = re.compile(r"PAYHUB_(DEFAULT|[A-Z0-9_]+?__[A-Z0-9_]+)")
 
 
 def _capabilities_json(caps: Capabilities) -> dict[str, Any]:
@@ -125,11 +123,6 @@ def cmd_adapters(args: argparse.Namespace) -> int:
 # -- check ------------------------------------------------------------------------------
 
 
-def _overrides(environ: dict[str, str]) -> list[str]:
-    """The names (never the values) of the environment variables applied on top."""
-    return sorted(name for name in environ if _ENV_OVERRIDE.fullmatch(name))
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     # Each gateway on its own first, so that every broken one is reported, not the first.
@@ -155,7 +148,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             Hub(config).close()
         except PayhubError as error:
             whole = error
-    overrides = _overrides(dict(os.environ))
+    overrides = override_names(os.environ)
     summary: PayhubError | None = whole
     if len(problems) == 1:
         [summary] = problems.values()

@@ -100,6 +100,11 @@ class _Common:
         found = self._gateways.get(alias)
         return found is not None and "status" in found.capabilities.operations
 
+    def _listening(self) -> bool:
+        """Whether any merchant plugin implements ``payhub_payment_changed``."""
+        hooks = next(iter(self._gateways.values())).hooks
+        return bool(hooks.payhub_payment_changed.get_hookimpls())
+
     def _notify(self, payment: Payment, change: Change) -> None:
         # Merchant plugins are registered with every gateway's plugin manager; adapters
         # do not implement this hook, so calling it through one manager reaches each
@@ -128,7 +133,9 @@ class SyncLedgerMethods(_Common):
         settings = ledger_settings(self.config.ledger)
         if settings is not None:
             _unused, service = _modules()
-            self._ledger = service.SyncLedger(settings, call=self._ledger_call, notify=self._notify)
+            self._ledger = service.SyncLedger(
+                settings, call=self._ledger_call, notify=self._notify, listening=self._listening
+            )
 
     def _ledger_call(self, step: _service.Call) -> Any:
         wanted = Checkout if step.operation == "initiate" else PaymentResult
@@ -228,7 +235,7 @@ class AsyncLedgerMethods(_Common):
         if settings is not None:
             _unused, service = _modules()
             self._ledger = service.AsyncLedger(
-                settings, call=self._ledger_call, notify=self._notify
+                settings, call=self._ledger_call, notify=self._notify, listening=self._listening
             )
 
     async def _ledger_call(self, step: _service.Call) -> Any:

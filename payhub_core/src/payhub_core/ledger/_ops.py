@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
@@ -616,6 +616,23 @@ def apply_evidence(
     return finished
 
 
+def receive_evidence(
+    tx: Tx,
+    gateway: str,
+    digest: str,
+    result: PaymentResult,
+    source: Source,
+    check: Callable[[PaymentResult, Invoice], None],
+) -> Body[Written]:
+    """Find the payment, ``check`` the result against its stored invoice (``expected=``:
+    a mismatch raises and nothing is stored), then :func:`apply_evidence`; one
+    transaction."""
+    payment_id, invoice = yield from find_for_result(gateway, result)
+    check(result, invoice)
+    written: Written = yield from apply_evidence(tx, payment_id, gateway, digest, result, source)
+    return written
+
+
 def _record_attempt_result(
     tx: Tx,
     row: dict[str, Any],
@@ -933,11 +950,21 @@ def pending_outbox(tx: Tx, before: datetime | None) -> Body[list[str]]:
     return [str(row["id"]) for row in rows.rows]
 
 
+def mark_delivered(tx: Tx, change_ids: Sequence[str]) -> Body[None]:
+    """Nobody listens (no merchant plugin implements the hook): done, in one statement."""
+    yield (
+        update(outbox)
+        .where(outbox.c.id.in_(list(change_ids)), outbox.c.delivered_at.is_(None))
+        .values(delivered_at=tx.now)
+    )
+
+
 def claim_delivery(
-    tx: Tx, change_id: str, hold: float = 30.0
+    tx: Tx, change_id: str, hold: float = 30.0, known: Payment | None = None
 ) -> Body[tuple[Payment, Change] | None]:
     """Claim one notification for ``hold`` seconds (so two deliverers do not both send it
-    at once); the payment and change to deliver, or ``None`` if done or claimed."""
+    at once); the payment and change to deliver, or ``None`` if done or claimed.
+    ``known`` is the payment as its writer just committed it (saves reading it again)."""
     taken = yield (
         update(outbox)
         .where(
@@ -949,6 +976,10 @@ def claim_delivery(
     )
     if taken.rowcount != 1:
         return None
+    if known is not None:
+        change = next((item for item in known.history if item.id == change_id), None)
+        if change is not None:
+            return known, change
     row = (yield select(outbox.c.payment_id).where(outbox.c.id == change_id)).first()
     row = must(row)
     payment: Payment = yield from load_payment(int(row["payment_id"]))

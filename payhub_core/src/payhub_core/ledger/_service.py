@@ -73,6 +73,7 @@ class Pause:
 class Deliver:
     change_ids: tuple[str, ...]
     before: datetime | None = None  # deliver every pending one created before this
+    payment: Payment | None = None  # as just committed (not read again)
 
 
 Step = Transact | Call | Pause | Deliver
@@ -142,15 +143,11 @@ def receive(evidence: Callback | OtpCode, gateway: str, source: Source) -> Plan[
     if source not in EVIDENCE_SOURCES:
         raise ValueError(f"source must be one of {', '.join(EVIDENCE_SOURCES)}")
     result: PaymentResult = yield Call(gateway, "verify", {"evidence": evidence})
-    payment_id, invoice = yield Transact(
-        lambda _tx: _ops.find_for_result(gateway, result), write=False
-    )
-    check_expected(result, invoice)
     digest = evidence_digest(gateway, evidence, result)
     written: _ops.Written = yield Transact(
-        lambda tx: _ops.apply_evidence(tx, payment_id, gateway, digest, result, source)
+        lambda tx: _ops.receive_evidence(tx, gateway, digest, result, source, check_expected)
     )
-    yield Deliver(tuple(written.outbox))
+    yield Deliver(tuple(written.outbox), payment=written.payment)
     return Receipt(
         payment=_ops.must(written.payment),
         result=result,
@@ -206,7 +203,7 @@ def money_operation(
     written: _ops.Written = yield Transact(
         lambda tx: _ops.finish_operation(tx, begun, source, result, "done")
     )
-    yield Deliver(tuple(written.outbox))
+    yield Deliver(tuple(written.outbox), payment=written.payment)
     return result
 
 
@@ -266,7 +263,7 @@ def resolve(number: str, status: PaymentStatus, reason: str, actor: str) -> Plan
     written: _ops.Written = yield Transact(
         lambda tx: _ops.resolve(tx, number, status, reason, actor)
     )
-    yield Deliver(tuple(written.outbox))
+    yield Deliver(tuple(written.outbox), payment=written.payment)
     return _ops.must(written.payment)
 
 
@@ -324,8 +321,10 @@ class SyncLedger(_Ledger):
         settings: LedgerSettings,
         call: Callable[[Call], Any],
         notify: Callable[[Payment, Change], None],
+        listening: Callable[[], bool] = lambda: True,
     ) -> None:
         super().__init__(settings)
+        self._listening = listening
         self.store = SyncStore(settings)
         self._call = call
         self._notify = notify
@@ -362,9 +361,16 @@ class SyncLedger(_Ledger):
         ids: Sequence[str] = step.change_ids
         if step.before is not None:
             ids = [*ids, *self.store.run(lambda tx: _ops.pending_outbox(tx, step.before))]
+        if not ids:
+            return 0
+        if not self._listening():
+            self.store.run(partial(_ops.mark_delivered, change_ids=ids))
+            return 0
         count = 0
         for change_id in ids:
-            claimed = self.store.run(partial(_ops.claim_delivery, change_id=change_id))
+            claimed = self.store.run(
+                partial(_ops.claim_delivery, change_id=change_id, known=step.payment)
+            )
             if claimed is None:
                 continue
             ok = _notify_safely(self._notify, *claimed)
@@ -385,8 +391,10 @@ class AsyncLedger(_Ledger):
         settings: LedgerSettings,
         call: Callable[[Call], Any],
         notify: Callable[[Payment, Change], None],
+        listening: Callable[[], bool] = lambda: True,
     ) -> None:
         super().__init__(settings)
+        self._listening = listening
         self.store = AsyncStore(settings)
         self._call = call
         self._notify = notify
@@ -423,9 +431,16 @@ class AsyncLedger(_Ledger):
         ids: Sequence[str] = step.change_ids
         if step.before is not None:
             ids = [*ids, *(await self.store.run(lambda tx: _ops.pending_outbox(tx, step.before)))]
+        if not ids:
+            return 0
+        if not self._listening():
+            await self.store.run(partial(_ops.mark_delivered, change_ids=ids))
+            return 0
         count = 0
         for change_id in ids:
-            claimed = await self.store.run(partial(_ops.claim_delivery, change_id=change_id))
+            claimed = await self.store.run(
+                partial(_ops.claim_delivery, change_id=change_id, known=step.payment)
+            )
             if claimed is None:
                 continue
             ok = _notify_safely(self._notify, *claimed)

@@ -70,6 +70,8 @@ def php_scalar(value: str | int | float | Decimal | bool | None) -> str | None:
     JSON numbers with a fraction or exponent are PHP floats after ``json_decode``
     (pass them as ``float`` or ``Decimal``); integers outside int64 become floats too.
     """
+    if type(value) is str:  # what a query string holds: skip the numeric rules
+        return value
     if value is None:
         return None
     if isinstance(value, bool):
@@ -101,6 +103,9 @@ def http_build_query(params: Mapping[str, PhpValue] | Iterable[tuple[str, PhpVal
 
 
 def _append(parts: list[str], encoded_key: str, value: PhpValue) -> None:
+    if type(value) is str:
+        parts.append(f"{encoded_key}={php_urlencode(value)}")
+        return
     if isinstance(value, Mapping):
         for sub_key, sub_value in value.items():
             _append(parts, f"{encoded_key}%5B{php_urlencode(str(sub_key))}%5D", sub_value)

@@ -69,6 +69,10 @@ class Sent:
     def key(self) -> tuple[str, str, bytes]:
         return (self.method, self.url, self.content)
 
+    def request(self) -> httpx.Request:
+        """The attempt as a request again (what ``wire_amount`` and ``safe_to_repeat`` read)."""
+        return httpx.Request(self.method, self.url, headers=self.headers, content=self.content)
+
 
 @dataclass
 class Wire:
@@ -86,6 +90,10 @@ class Wire:
     sent: list[Sent] = field(default_factory=list)
     _distinct: dict[str, list[tuple[str, str, bytes]]] = field(default_factory=dict)
     _runs: dict[str, int] = field(default_factory=dict)
+
+    def use(self, gateway: Handler) -> None:
+        """``gateway`` answers from now on, with no fault or replacement in between."""
+        self.gateway, self.fault, self.replace = gateway, None, None
 
     def start(self, operation: str) -> None:
         """A new call of ``operation`` begins: positions count from 0 again."""

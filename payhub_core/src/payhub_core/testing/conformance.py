@@ -437,11 +437,8 @@ class AdapterConformance:
     def _capabilities(self) -> Capabilities:
         cache = self._cache()
         if "capabilities" not in cache:
-            hub = self._hub(Wire())
-            try:
+            with self._hub(Wire()) as hub:
                 cache["capabilities"] = hub.capabilities(ALIAS)
-            finally:
-                hub.close()
         caps: Capabilities = cache["capabilities"]
         return caps
 
@@ -491,19 +488,31 @@ class AdapterConformance:
         amount: Money | None = None,
     ) -> _Scenario:
         """A fresh gateway, an invoice initiated on it, and the genuine evidence."""
-        gateway = self.gateway()
-        wire.gateway, wire.fault, wire.replace = gateway, None, None
-        invoice = self.invoice(self._number(), amount or self._default_amount(), capture)
-        wire.start("initiate")
-        checkout = hub.initiate(invoice, gateway=ALIAS)
+        gateway, invoice, checkout = self._initiate(
+            hub, wire, amount or self._default_amount(), capture
+        )
         wire.start("evidence")
         return _Scenario(gateway, invoice, checkout, self.evidence(gateway, invoice, checkout))
+
+    def _initiate(
+        self,
+        hub: Hub,
+        wire: Wire,
+        amount: Money,
+        capture: Literal["automatic", "manual"] = "automatic",
+    ) -> tuple[GatewayHandler, Invoice, Checkout]:
+        """A fresh gateway, and an invoice for ``amount`` initiated on it."""
+        gateway = self.gateway()
+        wire.use(gateway)
+        invoice = self.invoice(self._number(), amount, capture)
+        wire.start("initiate")
+        return gateway, invoice, hub.initiate(invoice, gateway=ALIAS)
 
     def _prepared(self, hub: Hub, wire: Wire, operation: str) -> Callable[[], Any]:
         """Whatever ``operation`` needs done first (a paid or authorized payment), done;
         returns the call of the operation itself."""
         if operation == "initiate":
-            wire.gateway, wire.fault, wire.replace = self.gateway(), None, None
+            wire.use(self.gateway())
             invoice = self.invoice(self._number(), self._default_amount())
             return lambda: hub.initiate(invoice, gateway=ALIAS)
         manual = operation in ("capture", "cancel")
@@ -572,13 +581,10 @@ class AdapterConformance:
                 for position in positions:
                     for kind in FAULTS:
                         wire = Wire()
-                        hub = self._hub(wire, retries=2)
-                        try:
+                        with self._hub(wire, retries=2) as hub:
                             runs.append(
                                 self._run(hub, wire, operation, Fault(kind, operation, position))
                             )
-                        finally:
-                            hub.close()
             cache["faults"] = runs
         faults: list[_Outcome] = cache["faults"]
         return faults
@@ -596,8 +602,7 @@ class AdapterConformance:
     def test_capabilities_match_hooks(self) -> None:
         check = "capabilities_match_hooks"
         wire = Wire()
-        hub = self._hub(wire)
-        try:
+        with self._hub(wire) as hub:
             caps = hub.capabilities(ALIAS)
             implemented = _registry.implemented_operations(hub.adapter(ALIAS))
             if caps.operations != implemented:
@@ -634,14 +639,11 @@ class AdapterConformance:
                         f"initiate answered a {kind} action, but the declared flows are "
                         f"{sorted(caps.flows)}",
                     )
-        finally:
-            hub.close()
 
     def test_unsupported_operations_raise(self) -> None:
         check = "unsupported_operations_raise"
         wire = Wire(gateway=self.gateway())
-        hub = self._hub(wire)
-        try:
+        with self._hub(wire) as hub:
             declared = hub.capabilities(ALIAS).operations
             invoice = self.invoice(self._number(), self._default_amount())
             calls: dict[str, Callable[[], Any]] = {
@@ -668,14 +670,11 @@ class AdapterConformance:
                     raise ConformanceFailure(check, f"{operation} is not declared but answered")
                 if wire.for_operation(operation):
                     raise ConformanceFailure(check, f"{operation} sent a request")
-        finally:
-            hub.close()
 
     def test_genuine_evidence_verifies(self) -> None:
         check = "genuine_evidence_verifies"
         wire = Wire()
-        hub = self._hub(wire)
-        try:
+        with self._hub(wire) as hub:
             captures: list[Literal["automatic", "manual"]] = ["automatic"]
             if "capture" in hub.capabilities(ALIAS).operations:
                 captures.append("manual")
@@ -702,8 +701,6 @@ class AdapterConformance:
                         f"the result says invoice {result.invoice_number!r} for {result.amount}; "
                         f"paid was {scenario.invoice.number!r} for {scenario.invoice.amount}",
                     )
-        finally:
-            hub.close()
 
     def test_tampered_evidence_never_paid(self) -> None:
         check = "tampered_evidence_never_paid"
@@ -772,8 +769,7 @@ class AdapterConformance:
     def test_foreign_evidence_never_paid(self) -> None:
         check = "foreign_evidence_never_paid"
         wire = Wire()
-        hub = self._hub(wire)
-        try:
+        with self._hub(wire) as hub:
             scenario = self._scenario(hub, wire)
             builtin: list[tuple[str, Callback | OtpCode]] = [("an empty request", Callback())]
             if isinstance(scenario.evidence, Callback):
@@ -813,14 +809,11 @@ class AdapterConformance:
                 if isinstance(outcome.value, PaymentResult) and outcome.value.status in _PAID_LIKE:
                     raise ConformanceFailure(check, f"{label} verified as {outcome.value.status}")
                 self._never_paid(check, label, outcome, fresh, None)
-        finally:
-            hub.close()
 
     def test_expected_mismatch_raises(self) -> None:
         check = "expected_mismatch_raises"
         wire = Wire()
-        hub = self._hub(wire)
-        try:
+        with self._hub(wire) as hub:
             amount = self._default_amount()
             unit = Decimal(1).scaleb(-self._wire_decimals(amount.currency))
             other = next(c for c in ("EUR", "USD") if c != amount.currency)
@@ -855,8 +848,6 @@ class AdapterConformance:
                     f"another {what} in expected= was accepted ({result.status}); fill "
                     "invoice_number and amount on every result",
                 )
-        finally:
-            hub.close()
 
     def test_transport_faults_become_payhub_errors(self) -> None:
         check = "transport_faults_become_payhub_errors"
@@ -928,9 +919,7 @@ class AdapterConformance:
                 continue
             run = self._happy(check, operation)
             for sent in run.sent:
-                request = httpx.Request(
-                    sent.method, sent.url, headers=sent.headers, content=sent.content
-                )
+                request = sent.request()
                 if sent.idempotent and not self.safe_to_repeat(request):
                     raise ConformanceFailure(
                         check,
@@ -949,11 +938,8 @@ class AdapterConformance:
 
         def one(currency: str, units: int) -> None:
             amount = self._money(currency, units)
-            wire.gateway, wire.fault, wire.replace = self.gateway(), None, None
-            invoice = self.invoice(self._number(), amount)
-            wire.start("initiate")
             try:
-                hub.initiate(invoice, gateway=ALIAS)
+                self._initiate(hub, wire, amount)
             except PayhubError as error:
                 raise ConformanceFailure(
                     check, f"initiate refused {amount}, a declared amount: {_describe(error)}"
@@ -962,9 +948,7 @@ class AdapterConformance:
             wanted = amount.amount if self.amount_unit == "major" else amount.amount.scaleb(digits)
             found = []
             for sent in wire.for_operation("initiate"):
-                request = httpx.Request(
-                    sent.method, sent.url, headers=sent.headers, content=sent.content
-                )
+                request = sent.request()
                 value = self.wire_amount(request)
                 if value is not None:
                     found.append(value)
@@ -1007,18 +991,15 @@ class AdapterConformance:
         caps = self._capabilities()
 
         def refused(amount: Money, why: str) -> None:
-            wire.gateway, wire.fault, wire.replace = self.gateway(), None, None
-            invoice = self.invoice(self._number(), amount)
-            wire.start("initiate")
             try:
-                checkout = hub.initiate(invoice, gateway=ALIAS)
+                self._initiate(hub, wire, amount)
             except InvalidRequest:
-                checkout = None
+                pass
             except PayhubError as error:
                 raise ConformanceFailure(
                     check, f"{amount} ({why}) raised {_describe(error)}, not InvalidRequest"
                 ) from None
-            if checkout is not None:
+            else:
                 raise ConformanceFailure(check, f"{amount} ({why}) was accepted")
             if wire.for_operation("initiate"):
                 raise ConformanceFailure(check, f"{amount} ({why}) was sent before refusing it")
@@ -1063,8 +1044,7 @@ class AdapterConformance:
         otp_codes: set[str] = set()
         with _every_logger_at_debug() as logs:
             wire = Wire()
-            hub = self._hub(wire, retries=1)
-            try:
+            with self._hub(wire, retries=1) as hub:
                 gateway = hub.adapter(ALIAS)
                 canaries = set(_secrets_of(hub))
                 texts += [("repr(adapter)", repr(gateway)), ("str(adapter)", str(gateway))]
@@ -1088,8 +1068,6 @@ class AdapterConformance:
                 wire.start("verify")
                 outcomes.append(self._verify_outcome(hub, scenario.evidence))
                 outcomes.append(self._verify_outcome(hub, scenario.evidence))  # a replay
-            finally:
-                hub.close()
             for outcome in outcomes:
                 if outcome.error is not None:
                     texts += [(f"{outcome.operation} error", t) for t in _texts_of(outcome.error)]

@@ -56,6 +56,7 @@ from payhub_core._errors import (
     ConfigurationError,
     GatewayError,
     GatewayUnavailable,
+    InvalidRequest,
     LedgerUnavailable,
     MalformedCallback,
     PayhubError,
@@ -199,7 +200,8 @@ def _classify(error: BaseException) -> _Failure:
         return _Failure(409, "mismatch", 400, "Payment not confirmed", _CUSTOMER_UNTRUSTED)
     if isinstance(error, SignatureError):
         return _Failure(403, "signature", 400, "Payment not confirmed", _CUSTOMER_UNTRUSTED)
-    if isinstance(error, (MalformedCallback, VerificationError)):
+    if isinstance(error, (MalformedCallback, VerificationError, InvalidRequest)):
+        # InvalidRequest: the request could not even be made into a Callback
         return _Failure(400, "malformed", 400, "Payment not confirmed", _CUSTOMER_UNTRUSTED)
     if isinstance(error, PaymentNotFound):
         return _Failure(

@@ -142,12 +142,13 @@ def endpoint_url(settings: WebSettings, alias: str, kind: str) -> str:
     return f"{settings.public_url}{settings.mount}/{quote(alias, safe='')}/{kind}"
 
 
-def fill_urls(invoice: Invoice, alias: str, table: Mapping[str, Any] | None) -> Invoice:
+def fill_urls(invoice: Invoice, alias: str, web: WebSettings | Mapping[str, Any] | None) -> Invoice:
     """``invoice`` with the return and callback URLs it lacks set to ``alias``'s mounted
-    endpoints, when ``[web] public_url`` is configured; otherwise ``invoice`` unchanged."""
-    if table is None or (invoice.return_url is not None and invoice.callback_url is not None):
+    endpoints, when ``[web] public_url`` is configured; otherwise ``invoice`` unchanged.
+    ``web`` is the validated settings or the raw ``[web]`` table."""
+    if web is None or (invoice.return_url is not None and invoice.callback_url is not None):
         return invoice
-    settings = web_settings(table)
+    settings = web if isinstance(web, WebSettings) else web_settings(web)
     if settings.public_url is None:
         return invoice
     update: dict[str, str] = {}

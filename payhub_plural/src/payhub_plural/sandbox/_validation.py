@@ -162,6 +162,21 @@ def _required(body: Mapping[str, Any], key: str, name: str) -> Any:
     return body[key]
 
 
+def _required_object(body: Mapping[str, Any], key: str, name: str | None = None) -> dict[str, Any]:
+    """``body[key]``, which must be there and be an object; ``name`` (default ``key``) is
+    what an error calls it."""
+    name = name or key
+    return _object(_required(body, key, name), name)
+
+
+def _required_string(
+    body: Mapping[str, Any], key: str, name: str | None = None, *, max_len: int | None = None
+) -> str:
+    """``body[key]``, which must be there and be a non-empty string."""
+    name = name or key
+    return _string(_required(body, key, name), name, max_len=max_len)
+
+
 def _reference(value: Any, name: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # the docs' own samples send it as a JSON number
@@ -287,8 +302,8 @@ def _methods(value: Any) -> tuple[str, ...]:
 def token_request(body: Any) -> tuple[str, str]:
     """``(client_id, client_secret)`` of a well-formed token request."""
     data = _object(body, "the request body")
-    client_id = _string(_required(data, "client_id", "client_id"), "client_id")
-    client_secret = _string(_required(data, "client_secret", "client_secret"), "client_secret")
+    client_id = _required_string(data, "client_id")
+    client_secret = _required_string(data, "client_secret")
     grant_type = _required(data, "grant_type", "grant_type")
     if grant_type != "client_credentials":
         raise invalid("grant_type must be client_credentials")
@@ -399,7 +414,7 @@ def _card_option(option: dict[str, Any], today: datetime) -> dict[str, Any]:
     if _present(option, "card_token_details"):
         token = _object(option["card_token_details"], "payment_option.card_token_details")
         name = "payment_option.card_token_details"
-        _string(_required(token, "token", f"{name}.token"), f"{name}.token", max_len=256)
+        _required_string(token, "token", f"{name}.token", max_len=256)
         txn_type = _required(token, "token_txn_type", f"{name}.token_txn_type")
         if txn_type not in TOKEN_TXN_TYPES:
             raise invalid(f"{name}.token_txn_type must be ALT_TOKEN, NETWORK_TOKEN or ISSUER_TOKEN")
@@ -414,23 +429,14 @@ def _card_option(option: dict[str, Any], today: datetime) -> dict[str, Any]:
 
 
 def _upi_option(option: dict[str, Any]) -> dict[str, Any]:
-    details = _object(
-        _required(option, "upi_details", "payment_option.upi_details"),
-        "payment_option.upi_details",
-    )
+    details = _required_object(option, "upi_details", "payment_option.upi_details")
     mode = _required(details, "txn_mode", "payment_option.upi_details.txn_mode")
     if mode not in ("COLLECT", "INTENT"):
         raise invalid("payment_option.upi_details.txn_mode must be COLLECT or INTENT")
     data: dict[str, Any] = {"txn_mode": mode}
     if mode == "COLLECT":
-        payer = _object(
-            _required(details, "payer", "payment_option.upi_details.payer"),
-            "payment_option.upi_details.payer",
-        )
-        vpa = _string(
-            _required(payer, "vpa", "payment_option.upi_details.payer.vpa"),
-            "payment_option.upi_details.payer.vpa",
-        )
+        payer = _required_object(details, "payer", "payment_option.upi_details.payer")
+        vpa = _required_string(payer, "vpa", "payment_option.upi_details.payer.vpa")
         if not _VPA.fullmatch(vpa):
             raise invalid("payment_option.upi_details.payer.vpa must look like name@bank")
         data["payer"] = {"vpa": vpa}
@@ -438,14 +444,9 @@ def _upi_option(option: dict[str, Any]) -> dict[str, Any]:
 
 
 def _netbanking_option(option: dict[str, Any]) -> dict[str, Any]:
-    details = _object(
-        _required(option, "netbanking_details", "payment_option.netbanking_details"),
-        "payment_option.netbanking_details",
-    )
-    code = _string(
-        _required(details, "pay_code", "payment_option.netbanking_details.pay_code"),
-        "payment_option.netbanking_details.pay_code",
-        max_len=20,
+    details = _required_object(option, "netbanking_details", "payment_option.netbanking_details")
+    code = _required_string(
+        details, "pay_code", "payment_option.netbanking_details.pay_code", max_len=20
     )
     return {"netbanking_data": {"pay_code": code, "txn_mode": "REDIRECT"}}
 
@@ -459,11 +460,7 @@ def payment_request(body: Any, *, today: datetime | None = None) -> PaymentReque
     if len(payments) > 1:
         raise invalid("the sandbox takes one payment per request (no split or part payment)")
     item = _object(payments[0], "payments[0]")
-    reference = _string(
-        _required(item, "merchant_payment_reference", "merchant_payment_reference"),
-        "merchant_payment_reference",
-        max_len=50,
-    )
+    reference = _required_string(item, "merchant_payment_reference", max_len=50)
     amount = _amount(_required(item, "payment_amount", "payment_amount"), "payment_amount")
     method = _required(item, "payment_method", "payment_method")
     if method not in PAYMENT_METHODS:
@@ -475,7 +472,7 @@ def payment_request(body: Any, *, today: datetime | None = None) -> PaymentReque
             f"{method} is not enabled for this merchant (the sandbox offers CARD, UPI and "
             "NETBANKING)",
         )
-    option = _object(_required(item, "payment_option", "payment_option"), "payment_option")
+    option = _required_object(item, "payment_option")
     now = today or datetime.now(timezone.utc)
     if method == "CARD":
         shown = _card_option(option, now)
@@ -488,11 +485,7 @@ def payment_request(body: Any, *, today: datetime | None = None) -> PaymentReque
 
 def capture_request(body: Any) -> CaptureRequest:
     data = _object(body, "the request body")
-    reference = _string(
-        _required(data, "merchant_capture_reference", "merchant_capture_reference"),
-        "merchant_capture_reference",
-        max_len=50,
-    )
+    reference = _required_string(data, "merchant_capture_reference", max_len=50)
     amount = (
         _amount(data["capture_amount"], "capture_amount")
         if _present(data, "capture_amount")

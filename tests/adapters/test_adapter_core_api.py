@@ -1,15 +1,21 @@
-"""payhub_plural (its adapters and its emulator) uses only payhub_core's public surface: an
-adapter written the way the bundled ones are needs nothing a third-party author cannot
-import."""
+"""Each bundled adapter package (its adapters and its emulator) uses only payhub_core's
+public surface: an adapter written the way the bundled ones are needs nothing a third-party
+author cannot import."""
 
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
-import payhub_plural
+import pytest
 
-SOURCES = sorted(Path(payhub_plural.__file__).parent.rglob("*.py"))
+PACKAGES = ["payhub_plutu", "payhub_plural"]
+
+
+def _sources(package: str) -> tuple[Path, list[Path]]:
+    root = Path(importlib.import_module(package).__file__ or "").parent
+    return root, sorted(root.rglob("*.py"))
 
 
 def _private_core_imports(path: Path) -> list[str]:
@@ -30,14 +36,18 @@ def _private_core_imports(path: Path) -> list[str]:
     return found
 
 
-def test_the_package_has_sources() -> None:
-    assert len(SOURCES) > 5
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_package_has_sources(package: str) -> None:
+    _, sources = _sources(package)
+    assert len(sources) > 5
 
 
-def test_no_module_imports_a_private_core_module() -> None:
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_module_imports_a_private_core_module(package: str) -> None:
+    root, sources = _sources(package)
     offenders = {
-        str(path.relative_to(Path(payhub_plural.__file__).parent)): found
-        for path in SOURCES
+        str(path.relative_to(root)): found
+        for path in sources
         if (found := _private_core_imports(path))
     }
     assert offenders == {}
