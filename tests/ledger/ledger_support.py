@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -261,7 +261,3 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
             return True
         time.sleep(0.02)
     return predicate()
-
-
-def iterate(items: Iterator[Any]) -> list[Any]:
-    return list(items)
