@@ -7,13 +7,25 @@ process; with ``--sandbox URL`` the shop uses one already running (``payhub sand
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
 import tempfile
 from pathlib import Path
 
-import uvicorn
+# The shop's web side is not part of payhub: `make demo` installs payhub (sandbox and
+# ledger included) without it, `make test` with it.
+WEB_PACKAGES = {"fastapi": "fastapi", "multipart": "python-multipart", "jinja2": "Jinja2"}
+MISSING_EXIT = 3  # what `payhub` answers when an extra is missing
 
-from examples.shop.setup import build_shop
-from payhub_core.sandbox import SandboxServer
+
+def missing_packages() -> list[str]:
+    missing = []
+    for module, distribution in WEB_PACKAGES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(distribution)
+    return missing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox", help="URL of a running `payhub sandbox` (default: start one)")
     parser.add_argument("--db", help="ledger SQLite file (default: a new temporary file)")
     args = parser.parse_args(argv)
+
+    missing = missing_packages()
+    if missing:
+        print(
+            f"python -m examples.shop: {', '.join(missing)} not installed; run "
+            "`.venv/bin/pip install -r examples/shop/requirements.txt`",
+            file=sys.stderr,
+        )
+        return MISSING_EXIT
+
+    import uvicorn
+
+    from examples.shop.setup import build_shop
+    from payhub_core.sandbox import SandboxServer
 
     sandbox: SandboxServer | None = None
     sandbox_url = args.sandbox

@@ -8,6 +8,7 @@ from the ledger) and what to do when a payment changes (:class:`Fulfilment`).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections.abc import AsyncIterator
@@ -28,12 +29,16 @@ from payhub_core import (
     OtpChallenge,
     OtpCode,
     PayhubError,
+    PaymentNotFound,
     Redirect,
     hookimpl,
 )
 from payhub_core.web import asgi_app
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# The gateway's own error (its code, HTTP status, what to check in the configuration) is
+# for the merchant: it goes to this log; the customer reads a sentence meant for them.
+LOG = logging.getLogger("examples.shop")
 
 PRODUCT = {
     "name": "Desert rose lamp",
@@ -84,12 +89,26 @@ def create_app(hub: AsyncHub, gateways: list[Gateway], fulfilment: Fulfilment) -
 
     app = FastAPI(title="payhub example shop", lifespan=lifespan)
     app.mount("/payhub", asgi_app(hub))
+
+    @app.exception_handler(PaymentNotFound)
+    async def no_such_order(request: Request, _error: PaymentNotFound) -> Response:
+        number = request.path_params.get("number", "")
+        return TEMPLATES.TemplateResponse(
+            request,
+            "problem.html",
+            {"heading": "Order not found", "message": f"There is no order {number}."},
+            status_code=404,
+        )
+
     by_alias = {gateway.alias: gateway for gateway in gateways}
 
     @app.get("/", response_class=HTMLResponse)
     async def product(request: Request) -> Response:
+        prices = {  # as Money shows them: with the currency's own decimals
+            currency: str(Money(amount, currency)) for currency, amount in PRODUCT["prices"].items()
+        }
         return TEMPLATES.TemplateResponse(
-            request, "product.html", {"product": PRODUCT, "gateways": gateways}
+            request, "product.html", {"product": PRODUCT, "gateways": gateways, "prices": prices}
         )
 
     @app.post("/buy")
@@ -106,10 +125,15 @@ def create_app(hub: AsyncHub, gateways: list[Gateway], fulfilment: Fulfilment) -
         try:
             checkout = await hub.initiate(invoice, gateway=chosen.alias)
         except PayhubError as error:
+            LOG.warning("payment %s through %s did not start: %s", invoice.number, gateway, error)
             return TEMPLATES.TemplateResponse(
                 request,
                 "problem.html",
-                {"message": f"The payment could not start: {error.message}"},
+                {
+                    "heading": "Payment not started",
+                    "message": "The payment could not start. Please try again in a moment "
+                    "or choose another way to pay.",
+                },
                 status_code=502,
             )
         if isinstance(checkout.action, Redirect):
@@ -132,10 +156,15 @@ def create_app(hub: AsyncHub, gateways: list[Gateway], fulfilment: Fulfilment) -
         try:
             await hub.receive(evidence, gateway=payment.gateway, source="otp")
         except PayhubError as error:
+            LOG.warning("wallet code for %s not accepted: %s", number, error)
             return TEMPLATES.TemplateResponse(
                 request,
                 "otp.html",
-                {"payment": payment, "error": error.message},
+                {
+                    "payment": payment,
+                    "error": "The code was not accepted. Check the code in the SMS and type "
+                    "it again.",
+                },
                 status_code=400,
             )
         return RedirectResponse(f"/orders/{number}", status_code=303)

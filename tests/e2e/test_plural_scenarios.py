@@ -42,9 +42,11 @@ def test_rate_limit_is_unavailable_and_known_not_done(shop: Any) -> None:
 def test_slow_create_order_is_unavailable_with_unknown_outcome(
     shop: Any, sandbox: DemoEnvironment
 ) -> None:
-    httpx.put(f"{sandbox.url}/plural/_sandbox/config", json={"slow_seconds": 2}).raise_for_status()
+    # A timeout well above a quick answer on a loaded machine (the token is fetched with
+    # it too), well below the slow one.
+    httpx.put(f"{sandbox.url}/plural/_sandbox/config", json={"slow_seconds": 5}).raise_for_status()
     try:
-        plural = shop("plural.seamless", timeout=0.5)
+        plural = shop("plural.seamless", timeout=1.5)
         with pytest.raises(GatewayUnavailable) as caught:
             plural.hub.initiate(plural.invoice("SLOW-"), gateway=plural.alias)
         assert caught.value.outcome_unknown

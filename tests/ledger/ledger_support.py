@@ -8,6 +8,7 @@ import contextlib
 import glob
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -35,14 +36,42 @@ def postgres_bin() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# A port below the kernel's ephemeral range (32768-60999 on Linux): no socket another
+# process binds to port 0, and no outgoing connection, is ever handed one of these.
+_PORTS = range(20000, 32000)
+_PORT_TAKEN = ("Address already in use", "could not create any TCP/IP sockets")
+_START_ATTEMPTS = 8
+_RESTART_WINDOW = 15.0
+
+
+class PostgresStartError(RuntimeError):
+    """The test PostgreSQL server did not start; the message carries pg_ctl's output and
+    the server log of that attempt."""
+
+
+def _probe_port() -> int:
+    """A random port in ``_PORTS`` that nothing listens on right now (a hint only:
+    another process may still take it before the server binds it, see ``start``)."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.choice(_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise PostgresStartError(f"no free loopback port in {_PORTS.start}-{_PORTS.stop - 1}")
 
 
 class PostgresServer:
-    """``initdb`` + ``pg_ctl`` in a temporary folder, on a free loopback port.
+    """``initdb`` + ``pg_ctl`` in a temporary folder, on a loopback port of its own.
+
+    The port is picked before the server binds it, so another process can take it in
+    between: ``start`` recognises that failure in the server log and starts again on a
+    new port (first start) or waits for the port to come free (a restart after ``stop``:
+    clients already hold the URL). The unix socket lives in the server's own folder.
+    Any other startup failure raises ``PostgresStartError`` with the log.
 
     initdb refuses to run as root, so as root the server runs as the unprivileged
     ``postgres`` user (Debian's package creates it)."""
@@ -51,7 +80,8 @@ class PostgresServer:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="payhub-pg-"))
         self.data = self.root / "data"
-        self.port = free_port()
+        self.log = self.root / "log"
+        self.port = 0  # chosen by the first start
         self._as: list[str] = []
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
@@ -62,6 +92,46 @@ class PostgresServer:
         subprocess.run(  # noqa: S603 - our own postgres binaries
             [*self._as, *command], check=True, capture_output=True, cwd=self.root, timeout=120
         )
+
+    def _log_since(self, offset: int) -> str:
+        try:
+            with self.log.open("rb") as log:
+                log.seek(offset)
+                return log.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def _attempt(self) -> tuple[bool, str]:
+        """One ``pg_ctl start`` on ``self.port``: ``(started, what it said)``."""
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=300"
+        )
+        command = [
+            *self._as,
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "90",
+            "start",
+        ]
+        done = subprocess.run(  # noqa: S603 - our own postgres binaries
+            command, capture_output=True, cwd=self.root, timeout=150, check=False
+        )
+        said = (
+            f"pg_ctl exit {done.returncode}\n{done.stdout.decode(errors='replace')}"
+            f"{done.stderr.decode(errors='replace')}\n--- server log ---\n"
+            f"{self._log_since(offset)}"
+        )
+        return done.returncode == 0, said
 
     def start(self) -> PostgresServer:
         if not self.data.exists():
@@ -77,25 +147,29 @@ class PostgresServer:
                 "UTF8",
                 "--no-sync",
             )
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=300"
-        )
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-        return self
+        restart = self.port != 0
+        deadline = time.monotonic() + _RESTART_WINDOW
+        attempts = 0
+        while True:
+            if not restart:
+                self.port = _probe_port()
+            attempts += 1
+            started, said = self._attempt()
+            if started:
+                return self
+            taken = any(sign in said for sign in _PORT_TAKEN)
+            if not taken:
+                raise PostgresStartError(f"PostgreSQL did not start on port {self.port}:\n{said}")
+            if restart and time.monotonic() >= deadline:
+                raise PostgresStartError(
+                    f"PostgreSQL could not start again: port {self.port} stayed taken for "
+                    f"{_RESTART_WINDOW:.0f} s:\n{said}"
+                )
+            if not restart and attempts >= _START_ATTEMPTS:
+                raise PostgresStartError(
+                    f"PostgreSQL found its port taken {attempts} times in a row:\n{said}"
+                )
+            time.sleep(0.2)
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
@@ -114,8 +188,9 @@ class PostgresServer:
         return self.url(name)
 
     def destroy(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self.stop("immediate")
+        if self.data.exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
 
 

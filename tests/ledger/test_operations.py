@@ -7,6 +7,7 @@ answer is replaced by an HTTP 502, so the hub cannot know what happened.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -23,7 +24,8 @@ from payhub_core import (
     PaymentStatus,
     hookimpl,
 )
-from payhub_core.ledger import Change, Payment
+from payhub_core.ledger import Change, Payment, _rules
+from payhub_core.redaction import scrub
 
 NOW = timedelta(0)
 CAPTURE = "/capture"
@@ -138,6 +140,33 @@ def test_an_unknown_refund_reuses_nothing_and_reconcile_recognises_its_reference
     assert payment.operations[0].state == "done"
     assert payment.status is PaymentStatus.PARTIALLY_REFUNDED
     assert sent(sandbox, f"{REFUND_PATH}{reference}") == 1
+
+
+def test_an_unknown_refund_whose_random_bits_look_like_a_card_number_is_still_recognised(
+    sandbox: Sandbox, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Random bytes whose plain hex holds a card number (a Luhn-valid run of 13 to 19
+    # digits, about one draw in 500): the status answer is scrubbed of card numbers before
+    # reconcile reads it, which masked such a key there. Fresh ones each time: the sandbox
+    # outlives the test and a refund reference is its idempotency key.
+    card_like = os.urandom(16)
+    while scrub(card_like.hex()) == card_like.hex():
+        card_like = os.urandom(16)
+    real_key = _rules.operation_key
+    monkeypatch.setattr(_rules, "operation_key", lambda kind, _entropy: real_key(kind, card_like))
+    invoice, reference = authorized(sandbox, hub, manual=False)
+    sandbox.counter.lose_answers.add(REFUND_PATH)
+    with pytest.raises(GatewayUnavailable) as caught:
+        hub.refund(reference, amount=Money("100.00", "INR"))
+    sandbox.counter.lose_answers.clear()
+    (operation,) = hub.payment(invoice.number).operations
+    assert operation.key == real_key("refund", card_like)
+    assert operation.key in caught.value.message  # the reference to look up, unmasked
+    report = hub.reconcile(older_than=NOW)
+    assert invoice.number not in report.needs_operator, report
+    payment = hub.payment(invoice.number)
+    assert payment.operations[0].state == "done"
+    assert payment.status is PaymentStatus.PARTIALLY_REFUNDED
 
 
 def test_the_merchant_reference_is_written_before_sending_and_sent_as_is(

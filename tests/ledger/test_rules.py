@@ -25,7 +25,9 @@ from payhub_core.ledger._rules import (
     invariant_problem,
     is_forward,
     operation_effect,
+    operation_key,
 )
+from payhub_core.redaction import scrub
 
 S = PaymentStatus
 AMOUNT = 10_000
@@ -153,6 +155,29 @@ def test_operation_effects_from_a_status_answer() -> None:
     assert operation_effect("refund", S.PAID, "ref-1", '{"r": "ref-2"}') is False
     assert operation_effect("refund", S.PARTIALLY_REFUNDED, "ref-1", '{"r": "ref-2"}') is None
     assert operation_effect("cancel", S.CANCELED, "can-1", "{}") is True
+
+
+# 16 random bytes whose plain hex, "555e5c90a4af4e0ca48089747871306d", holds the 14-digit
+# Luhn-valid run 48089747871306: card-number scrubbing masks it ("...0ca**********1306d").
+CARD_LIKE = bytes.fromhex("555e5c90a4af4e0ca48089747871306d")
+
+
+def test_an_operation_key_is_never_masked_as_a_card_number() -> None:
+    assert scrub(CARD_LIKE.hex()) != CARD_LIKE.hex()  # the hazard is real
+    key = operation_key("refund", CARD_LIKE)
+    assert scrub(key) == key
+    assert operation_effect("refund", S.PARTIALLY_REFUNDED, key, scrub(f'{{"r": "{key}"}}'))
+
+
+@given(st.binary(min_size=16, max_size=16), st.sampled_from(["capture", "cancel", "refund"]))
+def test_operation_keys_hold_no_digit_and_keep_every_random_bit(entropy: bytes, kind: str) -> None:
+    key = operation_key(kind, entropy)
+    assert key.startswith(f"{kind[:3]}-")
+    assert len(key) == 36
+    assert not any(char.isdigit() for char in key)
+    assert scrub(key) == key
+    other = bytes([entropy[0] ^ 1]) + entropy[1:]
+    assert operation_key(kind, other) != key  # distinct bytes, distinct keys
 
 
 # -- digests ----------------------------------------------------------------------------

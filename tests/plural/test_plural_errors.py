@@ -4,6 +4,7 @@ outcomes, and the refund rules. Nothing but a payhub error ever escapes."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,10 @@ from payhub_core import (
     PaymentStatus,
 )
 from payhub_core.flows import Acquire, Release
-from payhub_plural import HostedCheckoutAdapter, PluralSettings, SeamlessCheckoutAdapter
+from payhub_core.redaction import scrub
+from payhub_plural import HostedCheckoutAdapter, PluralSettings, SeamlessCheckoutAdapter, _orders
+from payhub_plural._orders import merchant_reference
+from payhub_plural._wire import check_reference
 
 
 def test_plural_error_body(payhub_hub_factory: Any) -> None:
@@ -266,6 +270,45 @@ def test_seamless_payment_with_unknown_outcome(payhub_hub_factory: Any) -> None:
     assert sent in caught.value.message
     assert "v1-0000000001-aa-Tst001" in caught.value.message
     assert transport.paths().count("/api/pay/v1/orders/v1-0000000001-aa-Tst001/payments") == 1
+
+
+def _card_like_entropy() -> bytes:
+    """Random bytes whose plain hex holds a card number (a Luhn-valid run of 13 to 19
+    digits, about one draw in 500): error messages are scrubbed of card numbers."""
+    entropy = os.urandom(16)
+    while scrub(entropy.hex()) == entropy.hex():
+        entropy = os.urandom(16)
+    return entropy
+
+
+def test_merchant_references_are_never_masked_as_card_numbers() -> None:
+    entropy = _card_like_entropy()
+    reference = merchant_reference("pay", entropy)
+    assert scrub(reference) == reference
+    assert reference != merchant_reference("pay", bytes([entropy[0] ^ 1]) + entropy[1:])
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_merchant_references_hold_no_digit(entropy: bytes) -> None:
+    reference = merchant_reference("rf", entropy)
+    assert check_reference(reference, "reference") == reference  # Plural takes it
+    assert not any(char.isdigit() for char in reference)
+
+
+def test_an_unknown_payment_names_its_reference_even_when_its_bits_look_like_a_card(
+    payhub_hub_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entropy = _card_like_entropy()
+    real = _orders.merchant_reference
+    monkeypatch.setattr(_orders, "merchant_reference", lambda prefix: real(prefix, entropy))
+    fake = FakePlural()
+    fake.script("POST", "/payments", httpx.ReadTimeout("slow"))
+    hub, transport = payhub_hub_factory(config("plural.seamless", max_retries=3), fake)
+    with pytest.raises(GatewayUnavailable) as caught:
+        hub.initiate(invoice(payment_method=card()))
+    sent = transport.requests[-1].json()["payments"][0]["merchant_payment_reference"]
+    assert sent == real("pay", entropy)
+    assert sent in caught.value.message  # the reference to look up, unmasked
 
 
 def test_order_creation_with_unknown_outcome_names_the_idempotency_key(

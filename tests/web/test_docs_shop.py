@@ -65,6 +65,8 @@ def test_the_shop_takes_a_sandbox_payment_over_real_http(
             order = client.get(back.headers["location"])
             assert order.status_code == 200
             assert f"Order {number}: paid" in order.text
+            # an order number nobody has (a typo, a stale link) is not found, not a crash
+            assert client.get(f"{url}/orders/INV-NOSUCH").status_code == 404
     finally:
         server.stop()
     assert f"ship order {number}" in capsys.readouterr().out

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -103,7 +102,8 @@ class _Call:
         self.gateway = gateway
         self.operation = operation
         self.hook = getattr(gateway.hooks, f"payhub_{operation}")
-        self.context = RequestContext.for_gateway(gateway, operation, uuid.uuid4().hex[:16])
+        # 16 random hex digits, as uuid4().hex[:16] gave, without building a UUID per call
+        self.context = RequestContext.for_gateway(gateway, operation, os.urandom(8).hex())
         self.started = time.perf_counter()
 
     def _log(self, level: int, outcome: str, **fields: Any) -> None:
@@ -168,12 +168,11 @@ class _Call:
                 f"from {self.operation}, not {wanted.__name__}"
             )
         # raw and messages are scrubbed too: a gateway may echo a secret in a success
-        finished = scrub_result(
-            result.model_copy(update={"gateway": self.gateway.alias}), self.context.secrets
-        )
+        finished = scrub_result(result, self.context.secrets, gateway=self.gateway.alias)
         if isinstance(finished, PaymentResult) and expected is not None:
             check_expected(finished, expected)
-        self._log(logging.INFO, f"-> {finished.status}", result=finished.status.value)
+        if logger.isEnabledFor(logging.INFO):  # not even the message text otherwise
+            self._log(logging.INFO, f"-> {finished.status}", result=finished.status.value)
         return finished
 
 

@@ -148,6 +148,10 @@ def test_no_configuration_anywhere_says_where_it_looked(capsys: CAPSYS) -> None:
     ran = run(capsys, "check")
     assert ran.code == 3
     assert "PAYHUB_CONFIG" in ran.err
+    # every place it looked, the file first: that is where a new user's config goes
+    assert "./payhub.toml" in ran.err
+    assert "--config" in ran.err
+    assert ran.err.count("\n") == 1
 
 
 def test_a_missing_file_named_on_the_command_line(capsys: CAPSYS) -> None:

@@ -132,3 +132,30 @@ def test_the_printed_command_keeps_the_configuration_file(capsys: CAPSYS, tmp_pa
     assert command[command.index("--expect-invoice") + 1] == "INV-CLI-3"
     code = [plutu_sandbox.SADAD_OTP if arg == "CODE" else arg for arg in command]
     assert run(capsys, *code[1:]).code == 0
+
+
+def test_with_a_ledger_the_wallet_code_confirmed_by_verify_is_recorded(
+    capsys: CAPSYS, tmp_path: Path
+) -> None:
+    """Confirming a wallet's code moves the money: with a [ledger], ``payhub verify`` records
+    it (``receive``), so the ledger says paid rather than pending for a paid payment."""
+    pytest.importorskip("sqlalchemy")
+    config = tmp_path / "payhub.toml"
+    db = tmp_path / "ledger.sqlite3"
+    config.write_text(
+        config.read_text(encoding="utf-8") + f'\n[ledger]\nurl = "sqlite:///{db}"\n',
+        encoding="utf-8",
+    )
+    assert run(capsys, "ledger", "upgrade").code == 0
+    ran = _pay_wallet(capsys, "INV-CLI-LEDGER-1")
+    assert ran.code == 0, ran.err
+    command = [plutu_sandbox.SADAD_OTP if arg == "CODE" else arg for arg in _verify_line(ran.out)]
+
+    verified = run(capsys, *command[1:])
+    assert verified.code == 0, verified.err
+    assert "status:         paid" in verified.out
+    assert "ledger:         pending -> paid" in verified.out
+    [payment] = run(capsys, "payments", "--json").json()
+    assert payment["invoice_number"] == "INV-CLI-LEDGER-1"
+    assert payment["status"] == "paid"
+    assert verified.out.count("ledger:") == 1

@@ -3,6 +3,7 @@ a warning), and it sends callbacks and webhooks to loopback hosts unless told ot
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -12,6 +13,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 import httpx
 import pytest
@@ -73,6 +79,73 @@ def test_the_real_command_warns_when_remote_hosts_are_allowed(tmp_path: Path) ->
     assert "WARNING" in err
     assert "no authentication" in err
     assert "Traceback" not in err
+
+
+def test_the_real_command_prints_settings_a_merchant_can_paste(tmp_path: Path) -> None:
+    """What ``payhub sandbox`` prints before it waits: where it listens, each emulator in a
+    few lines that fit 100 columns, and for each adapter a ``[gateways.*]`` table of
+    payhub.toml with the sandbox's public credentials; the full details (scenarios, test
+    cards) stay at each emulator's ``/_sandbox`` URL rather than in a screenful of JSON."""
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [str(PAYHUB), "sandbox", "--port", "0"],
+        cwd=tmp_path,
+        env=clean_environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        for line in iter(process.stdout.readline, ""):
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl+C"):
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    text = "\n".join(lines)
+    assert lines[0].startswith("payhub sandbox listening on http://127.0.0.1:")
+    url = lines[0].split()[4]
+    assert not [line for line in lines if line.startswith("INFO:")]  # its own start-up probes
+    assert max(len(line) for line in lines) <= 100
+    assert "{" not in text  # no JSON dump
+    assert f"{url}/plutu/_sandbox" in text
+    config = text.split("[gateways.", 1)[1]
+    toml = tomllib.loads("[gateways." + config.rsplit("\n\n", 1)[0])
+    sadad = toml["gateways"]["plutu_sadad"]
+    assert sadad["adapter"] == "plutu.sadad"
+    assert sadad["environment"] == "sandbox"
+    assert sadad["api_key"] == plutu_sandbox.API_KEY
+    assert toml["gateways"]["plutu_localbankcards"]["secret_key"] == plutu_sandbox.SECRET_KEY
+    assert f"PAYHUB_SANDBOX_URL={url}" in text
+
+
+def test_the_real_command_in_json_is_one_document_with_every_emulators_details(
+    tmp_path: Path,
+) -> None:
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [str(PAYHUB), "sandbox", "--port", "0", "--json"],
+        cwd=tmp_path,
+        env=clean_environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        text = ""
+        for line in iter(process.stdout.readline, ""):
+            text += line
+            if line == "}\n":  # the document's last line (print_json indents the rest)
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    document = json.loads(text)
+    assert document["url"].startswith("http://127.0.0.1:")
+    assert document["emulators"]["plutu"]["api_key"] == plutu_sandbox.API_KEY
+    assert document["emulators"]["plutu"]["scenarios"]
 
 
 @pytest.mark.parametrize("port", ["99999", "-1", "65536", "http"])

@@ -103,6 +103,17 @@ def test_without_expectations_it_verifies_the_signature_and_says_what_it_did_not
     ran.assert_no_secret()
 
 
+def test_a_field_the_gateway_did_not_send_is_left_out_not_printed_empty(
+    capsys: CAPSYS,
+) -> None:
+    # a Local Bank Cards return carries no event id: no "event_id:" line with nothing after it
+    ran = verify(capsys, "--expect-invoice", "14022023")
+    assert ran.code == 0
+    assert "event_id" not in ran.out
+    assert all(line.split(":", 1)[1].strip() for line in ran.out.splitlines())
+    assert verify(capsys, "--json").json()["event_id"] is None  # JSON keeps every key
+
+
 def test_a_tampered_callback_is_not_verified(capsys: CAPSYS) -> None:
     ran = run(capsys, "verify", "--query", CALLBACK_QUERY.replace("amount=5.00", "amount=0.01"))
     assert ran.code == 1

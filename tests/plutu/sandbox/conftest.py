@@ -13,7 +13,8 @@ from payhub_plutu.sandbox._app import PlutuEmulator
 
 @pytest.fixture
 def config() -> SandboxConfig:
-    return SandboxConfig(slow_seconds=0.2, late_callback_seconds=0.3, duplicate_callback_delay=0.1)
+    # late_callback_seconds: long enough that a loaded machine still has the browser back first
+    return SandboxConfig(slow_seconds=0.2, late_callback_seconds=1.0, duplicate_callback_delay=0.1)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from payhub_core._config import HubConfig
-from payhub_core._errors import PayhubError
+from payhub_core._errors import ConfigurationError, PayhubError
 from payhub_core._hub import Hub
 
 __all__ = [
@@ -87,6 +87,12 @@ def load_config(path: str | None, environ: Mapping[str, str] | None = None) -> H
         return HubConfig.from_env(env)
     if Path(DEFAULT_FILE).is_file():
         return HubConfig.from_file(DEFAULT_FILE, environ=env)
+    if not any(name.startswith("PAYHUB_") and "__" in name for name in env):
+        raise ConfigurationError(
+            f"no configuration: no ./{DEFAULT_FILE} here, no --config FILE, no PAYHUB_CONFIG "
+            "and no PAYHUB_<ALIAS>__<FIELD> variables; write a payhub.toml (`payhub "
+            "sandbox` prints its [gateways.*] tables for the sandbox)"
+        )
     return HubConfig.from_env(env)
 
 

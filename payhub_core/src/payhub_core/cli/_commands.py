@@ -424,23 +424,45 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if number is not None and money is not None:
         with arguments("invalid --expect-invoice"):
             expected = Invoice(number=number, amount=money)
-    with open_hub(args.config) as hub:
-        result = hub.verify(evidence, gateway=args.gateway, expected=expected)
+    config = load_config(args.config)
+    recorded: dict[str, Any] | None = None
+    with Hub(config) as hub:
+        if isinstance(evidence, OtpCode) and config.ledger is not None:
+            # Confirming a code moves the money: with a ledger, record it as the
+            # application's own OTP form does (hub.receive), or the ledger says pending.
+            receipt = hub.receive(evidence, gateway=args.gateway, source="otp")
+            result, change = receipt.result, receipt.change
+            recorded = {
+                "change": None
+                if change is None
+                else f"{change.previous.value if change.previous else '-'} -> "
+                f"{change.status.value}",
+                "duplicate": receipt.duplicate,
+            }
+            check_expectations(result, number, money)
+        else:
+            result = hub.verify(evidence, gateway=args.gateway, expected=expected)
     if expected is None:
         check_expectations(result, number, money)
     checked = ["signature" if isinstance(evidence, Callback) else "otp"]
     checked += ["invoice_number"] if number is not None else []
     checked += ["amount", "currency"] if money is not None else []
     document = _result_json(result, checked)
+    if recorded is not None:
+        document["ledger"] = recorded
     if args.json:
         print_json(document)
         return EXIT_OK
     for key, value in document.items():
-        if isinstance(value, dict):
+        if value is None:
+            continue  # not sent by this gateway (an event id, say): no empty line
+        if key == "ledger":
+            value = "already recorded" if value["duplicate"] else value["change"] or "no change"
+        elif isinstance(value, dict):
             value = f"{value['amount']} {value['currency']}"
         elif isinstance(value, list):
             value = ", ".join(value)
-        print(f"{key + ':':16}{'' if value is None else value}")
+        print(f"{key + ':':16}{value}")
     if number is None:
         print(f"{'not checked:':16}the invoice number (give --expect-invoice)")
     if money is None:
@@ -534,35 +556,65 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _announce(server: Any, as_json: bool) -> None:
-    """Print where the sandbox listens and each emulator's test credentials, once it
-    answers."""
-    import json
+    """Print where the sandbox listens and how to configure each adapter against it, once
+    it accepts connections."""
+    import socket
     import threading
+    from urllib.parse import urlsplit
 
-    import httpx
-
+    address = urlsplit(server.url)
     for _ in range(200):
-        try:
-            index = httpx.get(f"{server.url}/", timeout=1).json()
+        try:  # a bare connection: an HTTP probe would show in the access log
+            socket.create_connection((address.hostname, address.port), timeout=1).close()
             break
-        except httpx.HTTPError:
+        except OSError:
             threading.Event().wait(0.05)
     else:
         return
-    infos = {
-        name: httpx.get(entry["info"], timeout=5).json()
-        for name, entry in index["emulators"].items()
-    }
     with contextlib.suppress(BrokenPipeError):
         if as_json:
+            import httpx
+
+            index = httpx.get(f"{server.url}/", timeout=5).json()
+            infos = {
+                name: httpx.get(entry["info"], timeout=5).json()
+                for name, entry in index["emulators"].items()
+            }
             print_json({"url": server.url, "emulators": infos})
             sys.stdout.flush()
             return
-        print(f"payhub sandbox listening on {server.url}  (PAYHUB_SANDBOX_URL={server.url})")
-        for name, entry in index["emulators"].items():
-            print(f"\n[{name}] {entry['url']}  {entry['description']}")
-            print(json.dumps(infos[name], indent=2))
-        print("\nPress Ctrl+C to stop.", flush=True)
+        print(sandbox_text(server.url, server.emulators), flush=True)
+
+
+def sandbox_text(url: str, emulators: Any) -> str:
+    """The text ``payhub sandbox`` prints: the emulators, and a ``[gateways.*]`` table of
+    payhub.toml per adapter, in 100 columns. Everything else an emulator knows (scenarios,
+    test cards, OTP codes) is at its ``/_sandbox`` URL."""
+    import json
+    import textwrap
+
+    lines = [f"payhub sandbox listening on {url}  (PAYHUB_SANDBOX_URL={url})", ""]
+    tables: dict[str, dict[str, Any]] = {}
+    for emulator in emulators:
+        base = f"{url}/{emulator.name}"
+        lines.append(f"{emulator.name:8}{base}")
+        lines += textwrap.wrap(
+            emulator.description, 100, initial_indent=" " * 8, subsequent_indent=" " * 8
+        )
+        lines += [f"        test data (cards, OTP codes) and scenarios: {base}/_sandbox", ""]
+        for case in emulator.demo_cases(base):
+            tables.setdefault(case.adapter, dict(case.settings))
+    lines += [
+        'Gateways for payhub.toml (environment = "sandbox" reaches this sandbox through',
+        f"PAYHUB_SANDBOX_URL={url}; these credentials are public and open nothing else):",
+    ]
+    for adapter, settings in tables.items():
+        lines += ["", f"[gateways.{adapter.replace('.', '_')}]", f'adapter = "{adapter}"']
+        settings.pop("base_url", None)
+        settings.setdefault("environment", "sandbox")
+        lines += [f"{key} = {json.dumps(value, default=str)}" for key, value in settings.items()]
+    lines += ["", "Press Ctrl+C to stop."]
+    return "\n".join(lines)
 
 
 def _sandbox_arguments(sandbox: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(headers, widths, strict=True)).rstrip(),
-        "  ".join("-" * width for width in widths),
+        "  ".join("-" * width for width in widths).rstrip(),
     ]
     lines += [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

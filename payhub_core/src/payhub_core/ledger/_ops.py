@@ -15,6 +15,7 @@ rules of :mod:`._rules`. No body talks to a gateway: the hub does that between b
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
@@ -748,7 +749,7 @@ def begin_operation(
     )
     if problem is not None:
         raise OperationBlocked(problem, gateway=gateway, operation=kind)
-    key = f"{kind[:3]}-{uuid.uuid4().hex}"
+    key = _rules.operation_key(kind, os.urandom(16))
     yield operations.insert().values(
         key=key,
         payment_id=payment_id,
