@@ -2,8 +2,9 @@
 
 Machines here share cores and show heavy CPU steal, so an absolute time means little and
 "baseline first, then payhub" compares two different moments. Instead every round times
-both sides back to back, the order flipped each round, and the result is the median of
-the per-round ratios (with min and max, so a noisy run shows itself).
+both sides back to back, in alternating chunks (ABBA...), the side that goes first flipped
+each round, and the result is the median of the per-round ratios (with min and max, so a
+noisy run shows itself).
 
 In-process cases are timed with ``time.thread_time`` (CPU time of this thread: time the
 thread spends descheduled is not counted). Whole-process cases are timed by the CPU time

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from ledger_support import (
     PLURAL_CREATE,
@@ -175,3 +176,43 @@ def test_a_process_killed_between_the_answer_and_the_commit_is_reconciled_withou
         assert [(op.kind, op.state) for op in payment.operations] == [("capture", "done")]
         assert payment.unknown_operation is False
     assert captures(sandbox, reference) == 1  # nothing was sent twice
+
+
+class _LockAfterCapture(httpx.HTTPTransport):
+    """Real HTTP; once the gateway has answered a capture, the ledger's lock is taken from
+    outside, so the write that records the answer fails."""
+
+    def __init__(self, backend: str, url: str, invoice_number: str) -> None:
+        super().__init__()
+        self._lock = (backend, url, invoice_number)
+        self.blocker: _Blocker | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path.endswith("/capture") and self.blocker is None:
+            self.blocker = _Blocker(*self._lock)
+        return response
+
+
+def test_a_database_lost_after_the_gateway_answered_does_not_claim_nothing_was_sent(
+    sandbox: Sandbox, ledger_url: str, backend: str
+) -> None:
+    config = sandbox.config(ledger_url, busy_timeout=0.3, lock_timeout=0.3)
+    with Hub(config) as setup:
+        number, reference = authorized(sandbox, setup)
+    transport = _LockAfterCapture(backend, ledger_url, number)
+    with Hub(config, transport=transport) as hub:
+        try:
+            with pytest.raises(LedgerUnavailable) as caught:
+                hub.capture(reference)
+        finally:
+            assert transport.blocker is not None
+            transport.blocker.release()
+        message = str(caught.value)
+        assert "nothing was sent" not in message
+        assert "answer is not recorded" in message
+        assert "payhub reconcile" in message
+        assert captures(sandbox, reference) == 1
+        hub.reconcile(older_than=NOW)
+        assert hub.payment(number).status is PaymentStatus.PAID
+        assert captures(sandbox, reference) == 1  # settled from the gateway, not sent again

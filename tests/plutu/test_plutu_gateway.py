@@ -615,3 +615,26 @@ def test_default_timeout_is_longer_than_the_cores() -> None:
     )
     assert settings.timeout == 60.0
     assert settings.root() == "https://api.plutus.ly"
+
+
+@pytest.mark.parametrize("adapter", OTP_ADAPTERS)
+def test_confirm_of_an_already_processed_payment_is_not_called_a_failure(
+    adapter: str, payhub_hub_factory: Any
+) -> None:
+    """Plutu answers a repeated confirm with CONFIRMATION_ERROR "This payment has already
+    been processed.": the first confirm may well have paid, so the error must say so and
+    never that the payment failed."""
+    error, calls = _confirm(
+        payhub_hub_factory,
+        adapter,
+        lambda r: error_response(
+            400, "CONFIRMATION_ERROR", "This payment has already been processed."
+        ),
+    )
+    assert type(error) is GatewayError
+    assert (error.code, error.http_status, calls) == ("CONFIRMATION_ERROR", 400, 1)
+    text = str(error)
+    assert "already processed" in text
+    assert "check" in text
+    assert "failed" not in text
+    assert "new invoice number" not in text

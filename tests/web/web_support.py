@@ -96,8 +96,19 @@ class Waitress:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.close()
+        """Close every socket (the listener, the trigger, each client's connection) in the
+        server's own loop thread, which then ends, and stop the worker threads.
+
+        Closing them from this thread races the loop: a descriptor closed between the loop
+        listing its sockets and calling ``select()`` fails it with EBADF in the server
+        thread; and a client's open keep-alive connection kept the loop running."""
+        from waitress import wasyncore
+
+        server = self._server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         self._thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
+        assert not self._thread.is_alive(), "waitress did not stop within 10 s"
 
 
 @dataclass

@@ -335,6 +335,10 @@ class Hub(SyncLedgerMethods, _HubBase):
     ) -> PaymentResult:
         """Turn a callback (as received) or an OTP code into a trusted result; with
         ``expected``, also require the invoice number, amount and currency to match."""
+        if self._ledger is not None and isinstance(evidence, OtpCode):
+            known = self._ledger_confirmed(evidence, gateway, expected)  # not sent again
+            if known is not None:
+                return known
         result = self._run(PaymentResult, gateway, "verify", expected, **_evidence_kwargs(evidence))
         if expected is None and self._ledger is not None:  # the stored invoice is expected
             self._ledger_expected(result, gateway)
@@ -434,6 +438,10 @@ class AsyncHub(AsyncLedgerMethods, _HubBase):
         gateway: str | None = None,
         expected: Invoice | None = None,
     ) -> PaymentResult:
+        if self._ledger is not None and isinstance(evidence, OtpCode):
+            known = await self._ledger_confirmed(evidence, gateway, expected)  # not sent again
+            if known is not None:
+                return known
         result = await self._run(
             PaymentResult, gateway, "verify", expected, **_evidence_kwargs(evidence)
         )

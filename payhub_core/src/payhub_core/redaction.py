@@ -63,7 +63,9 @@ _SEPARATOR = re.compile(r"([ -])")
 # A digit from 2 to 9 and twelve more within one such run: without that no run can hold a
 # card number, and the text is returned as it is, without splitting every date and id
 # (Plural's order ids hold "1-241010055924") into digit groups.
-_CANDIDATE = re.compile(r"[2-9](?:[ -]?[0-9]){12}")
+# (The lookahead changes no match, as twelve more digits and separators take at least twelve
+# such characters: it only turns most starting digits away before the repetition is tried.)
+_CANDIDATE = re.compile(r"[2-9](?=[0-9 -]{12})(?:[ -]?[0-9]){12}")
 _PAN_DIGITS = range(13, 20)
 _VISIBLE_ASCII = re.compile(r"[\x20-\x7e]*")
 

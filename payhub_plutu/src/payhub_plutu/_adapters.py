@@ -27,6 +27,7 @@ from payhub_core import (
     Capabilities,
     Checkout,
     ConfigurationError,
+    GatewayError,
     InvalidRequest,
     Invoice,
     Money,
@@ -120,6 +121,25 @@ class _PlutuAdapter:
         return invoice_no, amount
 
 
+def _already_processed(error: GatewayError, exchange: Exchange) -> GatewayError | None:
+    """Plutu's answer to a confirm of a process already confirmed ("This payment has
+    already been processed.") is a ``CONFIRMATION_ERROR``, the code it also uses for a
+    declined confirm. Here the earlier confirmation may well have paid: the outcome of the
+    payment is not this answer's, so it must not read as a failure."""
+    said = (error.gateway_message or "").lower()
+    if error.code != "CONFIRMATION_ERROR" or "already" not in said:
+        return None
+    return GatewayError(
+        f"Plutu refused {exchange.what}: CONFIRMATION_ERROR (HTTP {error.http_status}): "
+        "this payment was already processed by an earlier confirmation, which may have "
+        "paid it; do not treat it as unpaid or ask the customer to pay again: check the "
+        "payment in the Plutu dashboard (or the ledger) first",
+        http_status=error.http_status,
+        code=error.code,
+        gateway_message=error.gateway_message,
+    )
+
+
 class _OtpWalletAdapter(_PlutuAdapter):
     """Sadad and Adfali: the customer confirms with a code sent by SMS."""
 
@@ -193,7 +213,10 @@ class _OtpWalletAdapter(_PlutuAdapter):
         self, request: httpx.Request, exchange: Exchange, invoice: Invoice, process_id: str
     ) -> Flow[PaymentResult]:
         response = yield request
-        answer = exchange.read(response)
+        try:
+            answer = exchange.read(response)
+        except GatewayError as error:
+            raise _already_processed(error, exchange) or error from None
         transaction_id = answer.result.get("transaction_id")
         if isinstance(transaction_id, bool) or not isinstance(transaction_id, (int, str)):
             raise exchange.unreadable(response.status_code, "no 'transaction_id'")

@@ -192,7 +192,9 @@ ERROR_CODES: dict[str, ErrorCode] = _codes(
         "CONFIRMATION_ERROR",
         _OTP,
         "the wallet provider did not confirm the payment",
-        "the payment failed; the customer may try again with a new invoice number",
+        "unless an earlier confirm of this payment went through (Plutu then says it was "
+        "already processed: check it), it was not paid; the customer may try again with "
+        "a new invoice number",
     ),
     ErrorCode(
         "INVLIAD_OTP",

@@ -159,3 +159,33 @@ def test_with_a_ledger_the_wallet_code_confirmed_by_verify_is_recorded(
     assert payment["invoice_number"] == "INV-CLI-LEDGER-1"
     assert payment["status"] == "paid"
     assert verified.out.count("ledger:") == 1
+
+
+def test_with_a_ledger_the_printed_verify_run_twice_confirms_once(
+    capsys: CAPSYS, tmp_path: Path
+) -> None:
+    """The second run of the printed ``payhub verify`` line is answered by the ledger (the
+    payment is paid): it succeeds, says so, and is not sent to the gateway, which would
+    refuse it as already processed."""
+    pytest.importorskip("sqlalchemy")
+    config = tmp_path / "payhub.toml"
+    db = tmp_path / "ledger.sqlite3"
+    config.write_text(
+        config.read_text(encoding="utf-8") + f'\n[ledger]\nurl = "sqlite:///{db}"\n',
+        encoding="utf-8",
+    )
+    assert run(capsys, "ledger", "upgrade").code == 0
+    ran = _pay_wallet(capsys, "INV-CLI-LEDGER-2")
+    assert ran.code == 0, ran.err
+    again = _pay_wallet(capsys, "INV-CLI-LEDGER-2")
+    assert again.code == 0, again.err
+    assert "already initiated: same checkout, nothing sent" in again.out
+    assert "already initiated" not in ran.out
+    command = [plutu_sandbox.SADAD_OTP if arg == "CODE" else arg for arg in _verify_line(ran.out)]
+    first = run(capsys, *command[1:])
+    assert first.code == 0, first.err
+    second = run(capsys, *command[1:])
+    assert second.code == 0, second.err
+    assert "status:         paid" in second.out
+    assert "already recorded; the code was not sent again" in second.out
+    assert "CONFIRMATION_ERROR" not in second.out + second.err

@@ -226,7 +226,11 @@ def cmd_pay(args: argparse.Namespace) -> int:
     with open_hub(args.config) as hub:
         progress.update(f"initiating {invoice.amount} on {args.gateway or hub.default_gateway}…")
         try:
-            checkout = hub.initiate(invoice, gateway=args.gateway)
+            if hub.config.ledger is not None:  # the ledger knows whether this call sent it
+                initiation = hub.initiate_once(invoice, gateway=args.gateway)
+                checkout, created = initiation.checkout, initiation.created
+            else:
+                checkout, created = hub.initiate(invoice, gateway=args.gateway), True
         finally:
             progress.done()
     action = checkout.action
@@ -245,9 +249,12 @@ def cmd_pay(args: argparse.Namespace) -> int:
                 if action is None
                 else {"type": type(action).__name__, **action.model_dump(mode="json")},
                 "next": next_step,
+                "created": created,
             }
         )
         return EXIT_OK
+    if not created:
+        print(f"already initiated: same checkout, nothing sent (invoice {invoice.number})")
     print(f"gateway:   {checkout.gateway}")
     print(f"reference: {checkout.reference}")
     print(f"status:    {checkout.status}")
@@ -457,7 +464,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if value is None:
             continue  # not sent by this gateway (an event id, say): no empty line
         if key == "ledger":
-            value = "already recorded" if value["duplicate"] else value["change"] or "no change"
+            repeat = "already recorded" + (
+                "; the code was not sent again" if isinstance(evidence, OtpCode) else ""
+            )
+            value = repeat if value["duplicate"] else value["change"] or "no change"
         elif isinstance(value, dict):
             value = f"{value['amount']} {value['currency']}"
         elif isinstance(value, list):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import shlex
 from datetime import timedelta
 from typing import Any
 
@@ -149,15 +150,14 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     for change in report.resolved:
-        before = change.previous.value if change.previous else "-"
+        before = change.previous.value if change.previous else "new"
         print(f"resolved  {change.invoice_number}: {before} -> {change.status.value}")
     for number in report.still_pending:
         print(f"pending   {number}: the gateway still says pending")
     for number in report.needs_operator:
-        print(
-            f"operator  {number}: cannot be settled by the gateway's status; "
-            f"check it and run `payhub resolve {number} --as paid|failed --reason ...`"
-        )
+        # Two lines, so that both fit 100 columns: what is wrong, then what to run.
+        print(f"operator  {number}: the gateway's status cannot settle it; check it, then run")
+        print(f"          payhub resolve {shlex.quote(number)} --as paid|failed --reason '...'")
     if not (report.resolved or report.still_pending or report.needs_operator):
         print("nothing to reconcile")
     return EXIT_OK

@@ -128,31 +128,28 @@ def _walk(env: DemoEnvironment, hub: Hub, transport: _CountingTransport, out: li
     counted_once = (one.change is not None and one.change.status is PaymentStatus.PAID) and (
         two.duplicate and two.change is None
     )
-    out.append(
-        "the same webhook twice: the first "
-        + (
-            f"moved it {one.change.previous} -> {one.change.status}"
-            if one.change
-            else "changed nothing"
-        )
-        + ", the second "
-        + (
-            "was recognised as a duplicate and changed nothing"
-            if two.duplicate
-            else "was applied again"
-        )
+    moved = (
+        f"moved it {one.change.previous or 'new'} -> {one.change.status}"
+        if one.change
+        else "changed nothing"
     )
+    second = (
+        "was recognised as a duplicate and changed nothing"
+        if two.duplicate
+        else "was applied again"
+    )
+    out.append(f"the same webhook twice: the first {moved};")
+    out.append(f"  the second {second}")
     hub.refund(first.reference, amount=Money("100.00", "INR"))
     payment = hub.payment(number)
-    out.append(
-        f"payment {number}: {payment.status}, captured {payment.captured}, "
-        f"refunded {payment.refunded}; history:"
-    )
+    out.append(f"payment {number}: {payment.status}")
+    out.append(f"  captured {payment.captured}, refunded {payment.refunded}")
+    out.append("history:")
     for change in payment.history:
-        before = change.previous.value if change.previous else "-"
+        before = change.previous.value if change.previous else "new"
         out.append(
-            f"  {change.at.strftime('%H:%M:%S.%f')[:-3]}  {change.source:<8} "
-            f"{before} -> {change.status.value}"
+            f"  {change.at.strftime('%H:%M:%S.%f')[:-3]}  "
+            f"{change.source}: {before} -> {change.status.value}"
         )
     return same and counted_once and payment.status is PaymentStatus.PARTIALLY_REFUNDED
 

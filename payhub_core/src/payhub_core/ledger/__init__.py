@@ -15,6 +15,7 @@ See docs/ledger.md.
 from payhub_core.ledger._records import (
     Attempt,
     Change,
+    Initiation,
     MoneyOperation,
     Payment,
     Receipt,
@@ -36,6 +37,7 @@ def upgrade(settings: LedgerSettings | str, revision: str = "head") -> None:
 __all__ = [
     "Attempt",
     "Change",
+    "Initiation",
     "LedgerSettings",
     "MoneyOperation",
     "Payment",

@@ -20,7 +20,14 @@ from payhub_core._models import (
     PaymentStatus,
 )
 from payhub_core._money import Money
-from payhub_core.ledger._records import Change, Payment, Receipt, ReconcileReport, Source
+from payhub_core.ledger._records import (
+    Change,
+    Initiation,
+    Payment,
+    Receipt,
+    ReconcileReport,
+    Source,
+)
 from payhub_core.ledger._settings import LedgerSettings
 
 if TYPE_CHECKING:
@@ -36,10 +43,20 @@ def _modules() -> tuple[Any, Any]:
         from payhub_core.ledger import _ops, _service
     except ImportError as error:
         raise ConfigurationError(
-            "the [ledger] needs the ledger's dependencies: pip install 'payhub-core[ledger]' "
-            f"(and 'payhub-core[postgres]' for PostgreSQL); missing: {error.name}"
+            f"the [ledger] needs {_missing(error)}, which is not installed: pip install "
+            "'payhub-core[ledger]' (and 'payhub-core[postgres]' for PostgreSQL)"
         ) from None
     return _ops, _service
+
+
+def _missing(error: ImportError) -> str:
+    """The package an ``ImportError`` is about. SQLAlchemy's asyncio module, without
+    greenlet, raises one that names no module (only its text says greenlet)."""
+    if "greenlet" in (error.name or "") or "greenlet" in str(error):
+        return "greenlet (from sqlalchemy[asyncio])"
+    if error.name:
+        return error.name.partition(".")[0]
+    return f"a module ({error})"
 
 
 def _no_ledger(what: str) -> ConfigurationError:
@@ -92,6 +109,8 @@ class _Common:
         _gateways: dict[str, Gateway]
 
         def _gateway(self, alias: str | None) -> Gateway: ...
+
+        def _with_endpoint_urls(self, invoice: Invoice, gateway: str | None) -> Invoice: ...
 
     def _alias(self, gateway: str | None) -> str:
         return self.config.resolve(gateway).alias
@@ -148,10 +167,27 @@ class SyncLedgerMethods(_Common):
 
     def _ledger_initiate(self, invoice: Invoice, gateway: str | None) -> Checkout:
         ledger = self._need_ledger("initiate")
+        initiation: Initiation = ledger.do("initiate", invoice, self._alias(gateway))
+        return initiation.checkout
+
+    def initiate_once(self, invoice: Invoice, *, gateway: str | None = None) -> Initiation:
+        """``initiate`` (the ledger's, idempotent per invoice and gateway), also saying
+        whether this call sent the request: ``created`` is ``False`` when the checkout is
+        an earlier or concurrent call's and nothing was sent."""
+        ledger = self._need_ledger("initiate_once")
+        invoice = self._with_endpoint_urls(invoice, gateway)
         return ledger.do("initiate", invoice, self._alias(gateway))  # type: ignore[no-any-return]
 
     def _ledger_expected(self, result: PaymentResult, gateway: str | None) -> None:
         self._need_ledger("verify").do("expected", result, self._alias(gateway))
+
+    def _ledger_confirmed(
+        self, code: OtpCode, gateway: str | None, expected: Invoice | None
+    ) -> PaymentResult | None:
+        """The ledger's answer when ``code`` confirms an attempt already paid (nothing is
+        sent again), else ``None``."""
+        known = self._need_ledger("verify").do("confirmed", code, self._alias(gateway), expected)
+        return None if known is None else known[1]
 
     def _ledger_money(
         self, kind: str, reference: str, amount: Money | None, gateway: str | None
@@ -249,10 +285,23 @@ class AsyncLedgerMethods(_Common):
 
     async def _ledger_initiate(self, invoice: Invoice, gateway: str | None) -> Checkout:
         ledger = self._need_ledger("initiate")
+        initiation: Initiation = await ledger.do("initiate", invoice, self._alias(gateway))
+        return initiation.checkout
+
+    async def initiate_once(self, invoice: Invoice, *, gateway: str | None = None) -> Initiation:
+        ledger = self._need_ledger("initiate_once")
+        invoice = self._with_endpoint_urls(invoice, gateway)
         return await ledger.do("initiate", invoice, self._alias(gateway))  # type: ignore[no-any-return]
 
     async def _ledger_expected(self, result: PaymentResult, gateway: str | None) -> None:
         await self._need_ledger("verify").do("expected", result, self._alias(gateway))
+
+    async def _ledger_confirmed(
+        self, code: OtpCode, gateway: str | None, expected: Invoice | None
+    ) -> PaymentResult | None:
+        ledger = self._need_ledger("verify")
+        known = await ledger.do("confirmed", code, self._alias(gateway), expected)
+        return None if known is None else known[1]
 
     async def _ledger_money(
         self, kind: str, reference: str, amount: Money | None, gateway: str | None

@@ -12,6 +12,7 @@ from payhub_core._money import Money
 __all__ = [
     "Attempt",
     "Change",
+    "Initiation",
     "MoneyOperation",
     "Payment",
     "Receipt",
@@ -114,6 +115,16 @@ class Payment:
     @property
     def amount(self) -> Money:
         return self.invoice.amount
+
+
+@dataclass(frozen=True)
+class Initiation:
+    """What ``initiate_once`` did: the checkout (the same for every call about one invoice
+    on one gateway) and whether this call sent the request that created it (``False``:
+    an earlier or concurrent call's checkout, nothing was sent)."""
+
+    checkout: Checkout
+    created: bool
 
 
 @dataclass(frozen=True)

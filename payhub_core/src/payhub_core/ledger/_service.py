@@ -33,6 +33,7 @@ from payhub_core.ledger import _ops
 from payhub_core.ledger._records import (
     EVIDENCE_SOURCES,
     Change,
+    Initiation,
     Payment,
     Receipt,
     ReconcileReport,
@@ -40,7 +41,7 @@ from payhub_core.ledger._records import (
 )
 from payhub_core.ledger._rules import evidence_digest
 from payhub_core.ledger._settings import LedgerSettings
-from payhub_core.ledger._store import AsyncStore, SyncStore
+from payhub_core.ledger._store import AsyncStore, SyncStore, not_recorded
 
 __all__ = ["AsyncLedger", "SyncLedger"]
 
@@ -63,6 +64,14 @@ class Call:
     operation: str
     arguments: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def moves_money(self) -> bool:
+        """Whether the gateway may have moved money once this call was sent: every
+        operation but ``status`` and the verification of a received callback."""
+        if self.operation == "verify":
+            return isinstance(self.arguments.get("evidence"), OtpCode)
+        return self.operation != "status"
+
 
 @dataclass(frozen=True)
 class Pause:
@@ -83,8 +92,9 @@ Plan = Generator[Step, Any, T]
 # -- the plans ----------------------------------------------------------------------------
 
 
-def initiate(settings: LedgerSettings, invoice: Invoice, gateway: str) -> Plan[Checkout]:
-    """Rule 1: one request to the gateway however many callers; all get one checkout."""
+def initiate(settings: LedgerSettings, invoice: Invoice, gateway: str) -> Plan[Initiation]:
+    """Rule 1: one request to the gateway however many callers; all get one checkout.
+    ``created`` tells the one caller whose request the gateway answered."""
     deadline = time.monotonic() + settings.initiate_wait
     while True:
         token = uuid.uuid4().hex
@@ -94,10 +104,10 @@ def initiate(settings: LedgerSettings, invoice: Invoice, gateway: str) -> Plan[C
             )
         )
         if claim.checkout is not None:
-            return claim.checkout
+            return Initiation(claim.checkout, created=False)
         if claim.won:
             checkout: Checkout = yield from _send_initiate(claim.payment_id, invoice, gateway)
-            return checkout
+            return Initiation(checkout, created=True)
         while True:  # another caller is sending: wait for its checkout (bounded)
             if time.monotonic() > deadline:
                 raise OperationBlocked(
@@ -113,7 +123,7 @@ def initiate(settings: LedgerSettings, invoice: Invoice, gateway: str) -> Plan[C
                 write=False,
             )
             if stored is not None:
-                return stored  # type: ignore[no-any-return]
+                return Initiation(stored, created=False)
             if state != "sending":
                 break  # refused or unknown: claim again, which says what to do
 
@@ -135,6 +145,60 @@ def _send_initiate(payment_id: int, invoice: Invoice, gateway: str) -> Plan[Chec
     return stored  # type: ignore[no-any-return]
 
 
+_MONEY_MOVED = frozenset(
+    {
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.PAID,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUNDED,
+    }
+)
+
+
+def _confirmed(gateway: str, code: OtpCode) -> _ops.Body[Payment | None]:
+    """The stored payment when the attempt ``code`` confirms (same gateway, same
+    reference) has already moved money, else ``None``."""
+    try:
+        payment: Payment = yield from _ops.payment_by_number(code.invoice.number)
+    except PaymentNotFound:
+        return None
+    for attempt in payment.attempts:
+        if attempt.gateway == gateway and attempt.reference == code.reference:
+            current = payment.gateway == gateway and payment.reference == code.reference
+            if attempt.status in _MONEY_MOVED or (current and payment.status in _MONEY_MOVED):
+                return payment
+    return None
+
+
+def already_confirmed(
+    code: OtpCode, gateway: str, expected: Invoice | None = None
+) -> Plan[tuple[Payment, PaymentResult] | None]:
+    """Rule 2 for a one-time code: confirming a code moves money, so a confirmation of an
+    attempt the ledger holds as paid is answered from the ledger and not sent again (the
+    gateway would refuse it, and the refusal must not read as a failed payment).
+
+    The answer is the ledger's stored state, checked against ``expected`` (the code's own
+    invoice when not given) exactly as a gateway's answer would be. ``None``: not
+    confirmed yet, send it. Two confirmations racing for a pending payment may both be
+    sent; the gateway then refuses the second as already processed.
+    """
+    from payhub_core._hub import check_expected
+
+    payment: Payment | None = yield Transact(lambda _tx: _confirmed(gateway, code), write=False)
+    if payment is None:
+        return None
+    result = PaymentResult(
+        gateway=gateway,
+        status=payment.status,
+        invoice_number=payment.invoice_number,
+        amount=payment.amount,
+        reference=code.reference,
+        raw={"ledger": "already confirmed; the code was not sent to the gateway again"},
+    )
+    check_expected(result, expected if expected is not None else code.invoice)
+    return payment, result
+
+
 def receive(evidence: Callback | OtpCode, gateway: str, source: Source) -> Plan[Receipt]:
     """Rules 2 and 3: verify, find, check against the stored invoice, store once, apply
     under the payment's lock."""
@@ -142,6 +206,10 @@ def receive(evidence: Callback | OtpCode, gateway: str, source: Source) -> Plan[
 
     if source not in EVIDENCE_SOURCES:
         raise ValueError(f"source must be one of {', '.join(EVIDENCE_SOURCES)}")
+    if isinstance(evidence, OtpCode):
+        known = yield from already_confirmed(evidence, gateway)
+        if known is not None:
+            return Receipt(payment=known[0], result=known[1], change=None, duplicate=True)
     result: PaymentResult = yield Call(gateway, "verify", {"evidence": evidence})
     digest = evidence_digest(gateway, evidence, result)
     written: _ops.Written = yield Transact(
@@ -287,6 +355,8 @@ class _Ledger:
             return initiate(settings, *args)
         if method == "expected":
             return verify_expected(*args)
+        if method == "confirmed":
+            return already_confirmed(*args)
         if method == "money":
             return money_operation(settings, *args)
         if method == "receive":
@@ -338,6 +408,7 @@ class SyncLedger(_Ledger):
             self._deliver(Deliver((), before=self.started))
         value: Any = None
         error: BaseException | None = None
+        consequence: str | None = None  # what a failed write means, once money may move
         while True:
             try:
                 step = plan.send(value) if error is None else plan.throw(error)
@@ -347,8 +418,10 @@ class SyncLedger(_Ledger):
             value, error = None, None
             try:
                 if isinstance(step, Transact):
-                    value = self.store.run(step.factory, write=step.write)
+                    value = self.store.run(step.factory, write=step.write, consequence=consequence)
                 elif isinstance(step, Call):
+                    if step.moves_money:
+                        consequence = not_recorded(step.operation)
                     value = self._call(step)
                 elif isinstance(step, Pause):
                     time.sleep(step.seconds)
@@ -360,7 +433,8 @@ class SyncLedger(_Ledger):
     def _deliver(self, step: Deliver) -> int:
         ids: Sequence[str] = step.change_ids
         if step.before is not None:
-            ids = [*ids, *self.store.run(lambda tx: _ops.pending_outbox(tx, step.before))]
+            pending = self.store.run(lambda tx: _ops.pending_outbox(tx, step.before), write=False)
+            ids = [*ids, *pending]
         if not ids:
             return 0
         if not self._listening():
@@ -408,6 +482,7 @@ class AsyncLedger(_Ledger):
             await self._deliver(Deliver((), before=self.started))
         value: Any = None
         error: BaseException | None = None
+        consequence: str | None = None  # what a failed write means, once money may move
         while True:
             try:
                 step = plan.send(value) if error is None else plan.throw(error)
@@ -417,8 +492,12 @@ class AsyncLedger(_Ledger):
             value, error = None, None
             try:
                 if isinstance(step, Transact):
-                    value = await self.store.run(step.factory, write=step.write)
+                    value = await self.store.run(
+                        step.factory, write=step.write, consequence=consequence
+                    )
                 elif isinstance(step, Call):
+                    if step.moves_money:
+                        consequence = not_recorded(step.operation)
                     value = await self._call(step)
                 elif isinstance(step, Pause):
                     await anyio.sleep(step.seconds)
@@ -430,7 +509,10 @@ class AsyncLedger(_Ledger):
     async def _deliver(self, step: Deliver) -> int:
         ids: Sequence[str] = step.change_ids
         if step.before is not None:
-            ids = [*ids, *(await self.store.run(lambda tx: _ops.pending_outbox(tx, step.before)))]
+            pending = await self.store.run(
+                lambda tx: _ops.pending_outbox(tx, step.before), write=False
+            )
+            ids = [*ids, *pending]
         if not ids:
             return 0
         if not self._listening():

@@ -51,18 +51,32 @@ def _classify(error: BaseException) -> str:
     return f"failing ({type(getattr(error, 'orig', None) or error).__name__})"
 
 
+NOT_SENT = "nothing was recorded and nothing was sent to the gateway to move money"
+
+
+def not_recorded(operation: str) -> str:
+    """What a failed write means once the gateway has been asked to ``operation``: its
+    answer may have moved money, so saying "nothing was sent" would be wrong."""
+    return (
+        f"the gateway was asked to {operation} and its answer is not recorded; once the "
+        "database is back, `payhub reconcile` settles it from the gateway's state (or lists "
+        "it for an operator) without sending it again"
+    )
+
+
 @contextmanager
-def translated(url: str) -> Iterator[None]:
+def translated(url: str, consequence: str | None = NOT_SENT) -> Iterator[None]:
     """Database failures as ``LedgerUnavailable`` (the URL shown without its password;
-    the driver's own text, which may name hosts and users, is not repeated)."""
+    the driver's own text, which may name hosts and users, is not repeated).
+    ``consequence`` says what that means for the operation (``None``: nothing to add)."""
     try:
         yield
     except LedgerError:
         raise
     except (exc.DBAPIError, exc.TimeoutError, sqlite3.Error, OSError) as error:
+        after = f"; {consequence}" if consequence else ""
         raise LedgerUnavailable(
-            f"the ledger's database {display_url(url)} is {_classify(error)}; nothing was "
-            "recorded and nothing was sent to the gateway to move money"
+            f"the ledger's database {display_url(url)} is {_classify(error)}{after}"
         ) from error
 
 
@@ -144,11 +158,18 @@ class SyncStore:
         self.settings = settings
         self.dialect = settings.dialect
         self._url = settings.url.get_secret_value()
-        with translated(self._url):
+        with translated(self._url, None):
             self.engine = sync_engine(settings)
 
-    def run(self, factory: BodyFactory[T], *, write: bool = True) -> T:
-        with translated(self._url), self.engine.connect() as connection:
+    def run(
+        self, factory: BodyFactory[T], *, write: bool = True, consequence: str | None = None
+    ) -> T:
+        """Run one transaction; ``consequence`` is what a failed write means for the
+        operation (by default: nothing was recorded and nothing sent)."""
+        with (
+            translated(self._url, (consequence or NOT_SENT) if write else None),
+            self.engine.connect() as connection,
+        ):
             connection = connection.execution_options(**{_WRITE: write})
             with connection.begin():
                 body = factory(Tx(dialect=self.dialect, now=_now()))
@@ -172,11 +193,13 @@ class AsyncStore:
         self.settings = settings
         self.dialect = settings.dialect
         self._url = settings.url.get_secret_value()
-        with translated(self._url):
+        with translated(self._url, None):
             self.engine = async_engine(settings)
 
-    async def run(self, factory: BodyFactory[T], *, write: bool = True) -> T:
-        with translated(self._url):
+    async def run(
+        self, factory: BodyFactory[T], *, write: bool = True, consequence: str | None = None
+    ) -> T:
+        with translated(self._url, (consequence or NOT_SENT) if write else None):
             async with self.engine.connect() as connection:
                 await connection.execution_options(**{_WRITE: write})
                 async with connection.begin():
@@ -208,7 +231,7 @@ def upgrade(settings: LedgerSettings | str, revision: str = "head") -> None:
     url = settings.url.get_secret_value()
     config = Config()
     config.set_main_option("script_location", "payhub_core.ledger:migrations")
-    with translated(url):
+    with translated(url, "the schema was not changed"):
         engine = sync_engine(settings)
         try:
             with engine.connect() as connection:
