@@ -24,8 +24,17 @@ from ledger_support import (
     postgres_bin,
     return_for,
 )
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
-from payhub_core import Hub, LedgerUnavailable, OperationBlocked, PaymentStatus
+from payhub_core import (
+    Hub,
+    Invoice,
+    LedgerUnavailable,
+    OperationBlocked,
+    PaymentNotFound,
+    PaymentStatus,
+)
 from payhub_core.ledger import upgrade
 
 NOW = timedelta(0)
@@ -216,3 +225,70 @@ def test_a_database_lost_after_the_gateway_answered_does_not_claim_nothing_was_s
         hub.reconcile(older_than=NOW)
         assert hub.payment(number).status is PaymentStatus.PAID
         assert captures(sandbox, reference) == 1  # settled from the gateway, not sent again
+
+
+class _PageCap:
+    """SQLite's own ``SQLITE_FULL``: every connection the hub takes from its pool to
+    ``path`` gets ``PRAGMA max_page_count`` (``None``: SQLite's default, no cap), so the
+    database file cannot grow past ``pages`` while a cap is set."""
+
+    UNCAPPED = 1073741823  # SQLite's default maximum page count
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self.pages: int | None = None
+
+    def __call__(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            return
+        files = [row[2] for row in dbapi_connection.execute("PRAGMA database_list")]
+        if self.path in files:
+            limit = self.UNCAPPED if self.pages is None else self.pages
+            dbapi_connection.execute(f"PRAGMA max_page_count = {limit}").fetchall()
+
+
+def _big(invoice: Invoice) -> Invoice:
+    """An invoice whose stored row needs more than one free database page (Plural takes
+    10 metadata pairs of up to 256 characters each)."""
+    metadata = {f"{i}{'k' * 250}": "v" * 256 for i in range(10)}
+    return Invoice.model_validate({**invoice.model_dump(), "metadata": metadata})
+
+
+def test_a_full_sqlite_database_is_unavailable_and_nothing_is_sent(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    cap = _PageCap(path)
+    event.listen(Engine, "checkout", cap)
+    try:
+        with Hub(sandbox.config(url)) as hub:
+            first = sandbox.invoice("FULL-")
+            hub.initiate(first)
+            with sqlite3.connect(path) as probe:
+                (pages,) = probe.execute("PRAGMA page_count").fetchone()
+                (free,) = probe.execute("PRAGMA freelist_count").fetchone()
+            cap.pages = int(pages)  # the file may not grow by a single page
+            invoice = _big(sandbox.invoice("FULL-"))
+            assert len(invoice.model_dump_json()) > 4096 * (int(free) + 1)  # needs new pages
+            before = sandbox.counter.count("POST", PLURAL_CREATE)
+            with pytest.raises(LedgerUnavailable, match="full") as caught:
+                hub.initiate(invoice)
+            assert "nothing was sent" in str(caught.value)
+            assert sandbox.counter.count("POST", PLURAL_CREATE) == before
+            with pytest.raises(PaymentNotFound):
+                hub.payment(invoice.number)  # nothing half-written
+            kept = hub.payment(first.number)
+            assert kept.status is PaymentStatus.PENDING
+            assert [a.state for a in kept.attempts] == ["open"]
+            cap.pages = None  # space again: the same hub goes on
+            checkout = hub.initiate(invoice)
+            assert sandbox.counter.count("POST", PLURAL_CREATE) == before + 1
+            payment = hub.payment(invoice.number)
+            assert payment.reference == checkout.reference
+            assert payment.invoice.metadata == invoice.metadata
+            assert hub.initiate(invoice).reference == checkout.reference  # stored, once
+            assert sandbox.counter.count("POST", PLURAL_CREATE) == before + 1
+    finally:
+        event.remove(Engine, "checkout", cap)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -87,3 +88,65 @@ def test_an_initiate_with_an_unknown_outcome_is_blocked_until_an_operator_resolv
     )
     assert payment.status is PaymentStatus.FAILED
     assert wait_until(lambda: invoice.number not in hub.reconcile(older_than=NOW).needs_operator)
+
+
+def _plural_order(sandbox: Sandbox, number: str) -> dict[str, Any]:
+    """The order the Plural sandbox holds for merchant reference ``number``, looked up
+    the way an operator would (Get Order by reference), outside the hub."""
+    base = f"{sandbox.url}/plural"
+    info = httpx.get(f"{base}/_sandbox", timeout=5).json()
+    token = httpx.post(
+        f"{base}/api/auth/v1/token",
+        json={
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "grant_type": "client_credentials",
+        },
+        timeout=5,
+    ).json()["access_token"]
+    answer = httpx.get(
+        f"{base}/api/pay/v1/orders/reference/{number}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+    answer.raise_for_status()
+    order: dict[str, Any] = answer.json()["data"]
+    return order
+
+
+def test_a_slow_initiate_past_the_timeout_is_unknown_blocked_and_never_sent_twice(
+    sandbox: Sandbox, ledger_url: str
+) -> None:
+    config = sandbox.config(ledger_url)
+    config["gateways"]["india"].update(timeout=1.0, max_retries=0)
+    settings = f"{sandbox.url}/plural/_sandbox/config"
+    slow = httpx.get(settings, timeout=5).json()["slow_seconds"]
+    httpx.put(settings, json={"slow_seconds": 3}, timeout=5).raise_for_status()
+    try:
+        with Hub(config) as hub:
+            invoice = sandbox.invoice("SLOW-")
+            before = sandbox.counter.count("POST", PLURAL_CREATE)
+            with pytest.raises(GatewayUnavailable) as caught:
+                hub.initiate(invoice)
+            assert caught.value.outcome_unknown is True
+            assert sandbox.counter.count("POST", PLURAL_CREATE) == before + 1
+            payment = hub.payment(invoice.number)
+            assert payment.status is PaymentStatus.PENDING
+            assert [a.state for a in payment.attempts] == ["unknown"]
+            assert payment.unknown_operation is True
+            with pytest.raises(OperationBlocked, match="unknown"):
+                hub.initiate(invoice)  # never re-sent blindly
+            # The gateway did create the order: its answer only came too late.
+            assert _plural_order(sandbox, invoice.number)["status"] == "CREATED"
+            report = hub.reconcile(older_than=NOW)
+            # No order id came back, so the gateway cannot be asked by it: an operator
+            # settles it, and until then it stays blocked and pending, as at the gateway.
+            assert invoice.number in report.needs_operator
+            payment = hub.payment(invoice.number)
+            assert payment.status is PaymentStatus.PENDING  # an order without a payment
+            assert payment.unknown_operation is True
+            with pytest.raises(OperationBlocked, match="unknown"):
+                hub.initiate(invoice)
+        assert sandbox.counter.count("POST", PLURAL_CREATE) == before + 1  # sent once
+    finally:
+        httpx.put(settings, json={"slow_seconds": slow}, timeout=5)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from payhub_core import _registry, hookspecs
 from payhub_core._config import GatewayConfig
+from payhub_core._driver import RequestContext
 from payhub_core._errors import ConfigurationError, PayhubError
 from payhub_core._models import Capabilities, validation_message
 from payhub_core._policy import RetryPolicy
@@ -45,6 +46,11 @@ class Gateway:
     timeout: httpx.Timeout
     policy: RetryPolicy
     secrets: tuple[str, ...] = field(repr=False)  # raw values, for redaction only
+    # What every call's RequestContext shares, worked out once here rather than per call
+    context: RequestContext = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "context", RequestContext.template(self))
 
 
 def build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> Gateway:

@@ -84,7 +84,23 @@ class RequestContext:
     @classmethod
     def for_gateway(cls, gateway: Gateway, operation: str, request_id: str) -> RequestContext:
         """The context of one ``operation`` on an assembled gateway (its alias, adapter
-        name, settings, capabilities, timeout, policy and secrets)."""
+        name, settings, capabilities, timeout, policy and secrets).
+
+        Everything but the operation and the request id is the same for every call of a
+        gateway: it is worked out once (:meth:`template`, kept by the gateway) and copied
+        here, which is what every call pays."""
+        context = object.__new__(cls)
+        values = context.__dict__
+        values.update(gateway.context.__dict__)
+        values["operation"] = operation
+        values["request_id"] = request_id
+        return context
+
+    @classmethod
+    def template(cls, gateway: Gateway) -> RequestContext:
+        """What every call of ``gateway`` shares (no operation, no request id): its
+        deadline (the settings' or one derived from its timeouts and retries), the
+        response size cap, the ``User-Agent`` and whether it offers ``status``."""
         settings, timeout, policy = gateway.settings, gateway.timeout, gateway.policy
         deadline = getattr(settings, "deadline", None)
         if not isinstance(deadline, (int, float)) or isinstance(deadline, bool):
@@ -100,8 +116,8 @@ class RequestContext:
             limit = DEFAULT_MAX_RESPONSE_BYTES
         return cls(
             gateway=gateway.alias,
-            operation=operation,
-            request_id=request_id,
+            operation="",
+            request_id="",
             timeout=timeout,
             policy=policy,
             secrets=gateway.secrets,
@@ -159,10 +175,18 @@ class FlowStepper:
             self.result = stop.value
             return None
         if isinstance(step, httpx.Request):
-            step.extensions.setdefault("timeout", self._context.timeout.as_dict())
-            step.headers.setdefault("User-Agent", self._context.user_agent)
+            extensions = step.extensions
+            if "timeout" not in extensions:
+                extensions["timeout"] = self._context.timeout.as_dict()
+            # One look at the names the adapter set (a miss in httpx.Headers costs a
+            # KeyError); what it set is kept.
+            headers = step.headers
+            present = {name.lower() for name, _ in headers.raw}
+            if b"user-agent" not in present:
+                headers["User-Agent"] = self._context.user_agent
             # gzip only: payhub inflates it itself, bounded by max_response_bytes
-            step.headers.setdefault("Accept-Encoding", "gzip")
+            if b"accept-encoding" not in present:
+                headers["Accept-Encoding"] = "gzip"
             return step
         if isinstance(step, Acquire):
             if step.key in self.held:

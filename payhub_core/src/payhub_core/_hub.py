@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -128,33 +127,43 @@ class _Call:
             },
         )
 
-    @contextmanager
-    def errors(self) -> Iterator[None]:
+    def errors(self) -> _Call:
+        """``with call.errors():`` translates what the block raises (see ``__exit__``)."""
+        return self
+
+    def __enter__(self) -> None:
+        return None
+
+    # A plain context manager, not a @contextmanager generator: every call passes here.
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _tb: object
+    ) -> None:
+        if error is None:
+            return
         context = self.context
-        try:
-            yield
-        except PayhubError as error:
+        if isinstance(error, PayhubError):
             error.with_context(
                 gateway=context.gateway,
                 operation=context.operation,
                 request_id=context.request_id,
             ).scrub(context.secrets)
             self._log(logging.INFO, f"failed: {type(error).__name__}", error=type(error).__name__)
-            raise
-        except Exception as error:
-            self._log(
-                logging.ERROR,
-                f"failed: the adapter raised {type(error).__name__}",
-                error=AdapterError.__name__,
-                cause=type(error).__name__,
-            )
-            raise AdapterError(
-                f"adapter {self.gateway.adapter_name!r} failed unexpectedly during "
-                f"{self.operation} ({type(error).__name__}); this is a bug in the adapter",
-                gateway=context.gateway,
-                operation=context.operation,
-                request_id=context.request_id,
-            ) from error
+            return  # raised on as it is
+        if not isinstance(error, Exception):
+            return  # KeyboardInterrupt, a cancellation: not the adapter's failure
+        self._log(
+            logging.ERROR,
+            f"failed: the adapter raised {type(error).__name__}",
+            error=AdapterError.__name__,
+            cause=type(error).__name__,
+        )
+        raise AdapterError(
+            f"adapter {self.gateway.adapter_name!r} failed unexpectedly during "
+            f"{self.operation} ({type(error).__name__}); this is a bug in the adapter",
+            gateway=context.gateway,
+            operation=context.operation,
+            request_id=context.request_id,
+        ) from error
 
     def finish(self, result: object, wanted: type[R], expected: Invoice | None = None) -> R:
         if result is None:
