@@ -4,7 +4,7 @@
 :class:`AsyncDriver` perform each step (an HTTP request, a lock) with ``httpx.Client`` or
 ``httpx.AsyncClient``, apply the :class:`RetryPolicy`, set timeouts, and log every attempt
 on the ``payhub`` logger with secrets redacted. Both layers are thin on purpose: all
-decisions live in the stepper and the policy, once.
+decisions live in the stepper, ``_Attempts`` and the policy, once.
 
 Every operation has a total ``deadline`` (every request, retry and wait in it): past it
 the caller gets ``GatewayUnavailable``, whatever the gateway is doing (sending one byte a
@@ -151,7 +151,8 @@ def scrub_result(result: M, secrets: Iterable[str], **fields: Any) -> M:
     # of rebuilding every string (raw then stays the very mapping the adapter built).
     if raw and not _nothing_to_scrub(raw, secrets):
         update["raw"] = scrub_data(raw, secrets)
-    action = getattr(result, "action", None)
+    # Only a Checkout has an action: a PaymentResult skips pydantic's AttributeError path.
+    action = getattr(result, "action", None) if "action" in type(result).model_fields else None
     message = getattr(action, "message", None)
     if action is not None and isinstance(message, str):
         update["action"] = action.model_copy(update={"message": scrub(message, secrets)})
@@ -365,6 +366,78 @@ class _PastDeadline(Exception):
         return "the operation's deadline passed"
 
 
+class _Attempts:
+    """The attempts of one request, without I/O: each driver's loop only sends and
+    sleeps; what an attempt's outcome means (give up at the deadline, retry after a
+    wait, fail, or return the answer), and its log record, is decided here, once.
+
+    ``after`` treats an attempt that produced neither an answer nor an error as past
+    the deadline: that is how the async driver's cancel scope ends one (the sync driver
+    always has an error then: its socket operations raise at the deadline).
+    """
+
+    sent: _Sent  # whether the current attempt may have reached the gateway
+
+    def __init__(self, request: httpx.Request, context: RequestContext, clock: _Clock) -> None:
+        self._request = request
+        self._context = context
+        self._clock = clock
+        self._base_timeout = request.extensions.get("timeout")
+        self._trace = request.extensions.get("trace")
+        self._started = 0.0
+        self.attempt = 0
+
+    def start(self, asynchronous: bool = False) -> float | None:
+        """Begin an attempt: trace whether it is sent, bound its timeouts by the deadline,
+        and return the seconds left of the operation (``None``: no deadline)."""
+        self.attempt += 1
+        self._started = time.perf_counter()
+        self.sent = sent = _Sent(self._trace)
+        self._request.extensions["trace"] = sent.async_call if asynchronous else sent
+        remaining = self._clock.remaining()
+        _bounded_timeouts(self._request, self._base_timeout, remaining)
+        return remaining
+
+    def too_large(self, large: TooLarge) -> PayhubError:
+        context = self._context
+        return context.policy.too_large(
+            self._request, large.status, context.max_response_bytes, context.status_check
+        )
+
+    def after(self, response: httpx.Response | None, error: Exception | None) -> float | None:
+        """Log the attempt just made and decide: the seconds to wait before the next one,
+        or ``None`` when ``response`` is the answer; raises when the operation fails."""
+        request, context, clock = self._request, self._context, self._clock
+        policy = context.policy
+        elapsed = time.perf_counter() - self._started
+        if response is None and (error is None or clock.expired()):
+            error = error or _PastDeadline()
+            _log_attempt(context, request, self.attempt, elapsed, None, error, None)
+            _scrub_chain(error, context.secrets)
+            raise policy.past_deadline(
+                request,
+                clock.deadline or 0.0,
+                error,
+                sent=self.sent.maybe,
+                status_check=context.status_check,
+            ) from _cause(error)
+        decision = policy.after(
+            request,
+            self.attempt,
+            response,
+            error,
+            remaining=clock.remaining(),
+            status_check=context.status_check,
+        )
+        _log_attempt(context, request, self.attempt, elapsed, response, error, decision.retry_in)
+        if decision.retry_in is not None:
+            return decision.retry_in
+        if decision.error is not None:
+            _scrub_chain(error, context.secrets)
+            raise decision.error from _cause(error)
+        return None
+
+
 class SyncDriver:
     """Runs flows over one shared ``httpx.Client`` (thread-safe; one pool per hub)."""
 
@@ -412,55 +485,23 @@ class SyncDriver:
     def _send(
         self, request: httpx.Request, context: RequestContext, clock: _Clock
     ) -> httpx.Response:
-        policy = context.policy
-        base_timeout = request.extensions.get("timeout")
-        trace = request.extensions.get("trace")
-        attempt = 0
+        attempts = _Attempts(request, context, clock)
         while True:
-            attempt += 1
-            started = time.perf_counter()
+            attempts.start()
             response: httpx.Response | None = None
             error: Exception | None = None
-            sent = _Sent(trace)
-            request.extensions["trace"] = sent
-            _bounded_timeouts(request, base_timeout, clock.remaining())
             try:
                 with deadline_scope(clock.expires):
                     response = self._exchange(request, context, clock)
             except (httpx.HTTPError, _PastDeadline) as exc:
                 error = exc
             except TooLarge as large:
-                raise policy.too_large(
-                    request, large.status, context.max_response_bytes, context.status_check
-                ) from None
-            elapsed = time.perf_counter() - started
-            if clock.expired() and response is None:
-                _log_attempt(context, request, attempt, elapsed, None, error, None)
-                _scrub_chain(error, context.secrets)
-                raise policy.past_deadline(
-                    request,
-                    clock.deadline or 0.0,
-                    error,
-                    sent=sent.maybe,
-                    status_check=context.status_check,
-                ) from _cause(error)
-            decision = policy.after(
-                request,
-                attempt,
-                response,
-                error,
-                remaining=clock.remaining(),
-                status_check=context.status_check,
-            )
-            _log_attempt(context, request, attempt, elapsed, response, error, decision.retry_in)
-            if decision.retry_in is not None:
-                time.sleep(decision.retry_in)
-                continue
-            if decision.error is not None:
-                _scrub_chain(error, context.secrets)
-                raise decision.error from _cause(error)
-            assert response is not None
-            return response
+                raise attempts.too_large(large) from None
+            retry_in = attempts.after(response, error)
+            if retry_in is None:
+                assert response is not None
+                return response
+            time.sleep(retry_in)
 
     def _exchange(
         self, request: httpx.Request, context: RequestContext, clock: _Clock
@@ -544,57 +585,23 @@ class AsyncDriver:
     async def _send(
         self, request: httpx.Request, context: RequestContext, clock: _Clock
     ) -> httpx.Response:
-        policy = context.policy
-        base_timeout = request.extensions.get("timeout")
-        trace = request.extensions.get("trace")
-        attempt = 0
+        attempts = _Attempts(request, context, clock)
         while True:
-            attempt += 1
-            started = time.perf_counter()
+            remaining = attempts.start(asynchronous=True)
             response: httpx.Response | None = None
             error: Exception | None = None
-            sent = _Sent(trace)
-            request.extensions["trace"] = sent.async_call
-            remaining = clock.remaining()
-            _bounded_timeouts(request, base_timeout, remaining)
             with anyio.move_on_after(remaining if remaining is not None else float("inf")):
                 try:
                     response = await self._exchange(request, context, clock)
                 except (httpx.HTTPError, _PastDeadline) as exc:
                     error = exc
                 except TooLarge as large:
-                    raise policy.too_large(
-                        request, large.status, context.max_response_bytes, context.status_check
-                    ) from None
-            elapsed = time.perf_counter() - started
-            if response is None and (error is None or clock.expired()):
-                error = error or _PastDeadline()
-                _log_attempt(context, request, attempt, elapsed, None, error, None)
-                _scrub_chain(error, context.secrets)
-                raise policy.past_deadline(
-                    request,
-                    clock.deadline or 0.0,
-                    error,
-                    sent=sent.maybe,
-                    status_check=context.status_check,
-                ) from _cause(error)
-            decision = policy.after(
-                request,
-                attempt,
-                response,
-                error,
-                remaining=clock.remaining(),
-                status_check=context.status_check,
-            )
-            _log_attempt(context, request, attempt, elapsed, response, error, decision.retry_in)
-            if decision.retry_in is not None:
-                await anyio.sleep(decision.retry_in)
-                continue
-            if decision.error is not None:
-                _scrub_chain(error, context.secrets)
-                raise decision.error from _cause(error)
-            assert response is not None
-            return response
+                    raise attempts.too_large(large) from None
+            retry_in = attempts.after(response, error)
+            if retry_in is None:
+                assert response is not None
+                return response
+            await anyio.sleep(retry_in)
 
     async def _exchange(
         self, request: httpx.Request, context: RequestContext, clock: _Clock

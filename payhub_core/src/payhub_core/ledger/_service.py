@@ -4,7 +4,8 @@ Each operation is a generator of steps: :class:`Transact` (run one transaction b
 the store), :class:`Call` (one gateway operation through the hub, outside any
 transaction: no lock is held while talking to a gateway), :class:`Pause` (wait before
 looking again) and :class:`Deliver` (notify merchant plugins of committed changes).
-:class:`SyncLedger` and :class:`AsyncLedger` drive them.
+:class:`_PlanStepper` advances a plan without I/O (a ``Deliver`` becomes transactions);
+:class:`SyncLedger` and :class:`AsyncLedger` only perform its steps.
 """
 
 from __future__ import annotations
@@ -341,13 +342,110 @@ def resolve(number: str, status: PaymentStatus, reason: str, actor: str) -> Plan
 Notify = Callable[[Payment, Change], None]
 
 
+def _delivery(
+    step: Deliver, listening: Callable[[], bool], notify: Notify
+) -> Generator[Transact, Any, int]:
+    """The transactions of one :class:`Deliver` step: claim each change, call the
+    merchant's hooks (plain pluggy hooks, synchronous for both hubs), mark it delivered.
+    Without listeners the changes are only marked delivered."""
+    ids: Sequence[str] = step.change_ids
+    if step.before is not None:
+        before = step.before
+        pending = yield Transact(lambda tx: _ops.pending_outbox(tx, before), write=False)
+        ids = [*ids, *pending]
+    if not ids:
+        return 0
+    if not listening():
+        yield Transact(partial(_ops.mark_delivered, change_ids=ids))
+        return 0
+    count = 0
+    for change_id in ids:
+        claimed = yield Transact(
+            partial(_ops.claim_delivery, change_id=change_id, known=step.payment)
+        )
+        if claimed is None:
+            continue
+        ok = _notify_safely(notify, *claimed)
+        yield Transact(partial(_ops.delivered, change_id=change_id, ok=ok))
+        count += ok
+    return count
+
+
+def _caught_up_first(before: datetime, plan: Plan[T]) -> Plan[T]:
+    """``plan``, after delivering the notifications a previous process left pending."""
+    yield Deliver((), before=before)
+    result: T = yield from plan
+    return result
+
+
+class _PlanStepper:
+    """Advances one plan without I/O, as ``FlowStepper`` does a flow: ``advance`` returns
+    the next :class:`Transact`, :class:`Call` or :class:`Pause` for a driver to perform,
+    or ``None`` once the plan has returned (its value is then in ``result``).
+
+    A :class:`Deliver` step is expanded here into its transactions; a failure of one of
+    them is thrown into the plan at its ``Deliver``, which gets nothing back otherwise.
+    """
+
+    def __init__(self, plan: Plan[Any], listening: Callable[[], bool], notify: Notify) -> None:
+        self._plan = plan
+        self._listening = listening
+        self._notify = notify
+        self._delivery: Generator[Transact, Any, int] | None = None
+        self._consequence: str | None = None
+        self.result: Any = None
+
+    @property
+    def consequence(self) -> str | None:
+        """What a failed write of the current :class:`Transact` means: once a call that
+        may move money was made, that its answer is not recorded (the default, that
+        nothing was sent, for the writes of a delivery)."""
+        return None if self._delivery is not None else self._consequence
+
+    def advance(
+        self, value: Any = None, error: BaseException | None = None
+    ) -> Transact | Call | Pause | None:
+        while True:
+            if self._delivery is not None:
+                if error is None:
+                    try:
+                        return self._delivery.send(value)
+                    except StopIteration:
+                        pass
+                self._delivery = None
+                value = None
+            try:
+                step = self._plan.send(value) if error is None else self._plan.throw(error)
+            except StopIteration as done:
+                self.result = done.value
+                return None
+            if not isinstance(step, Deliver):
+                if isinstance(step, Call) and step.moves_money:
+                    self._consequence = not_recorded(step.operation)
+                return step
+            self._delivery = _delivery(step, self._listening, self._notify)
+            value, error = None, None
+
+
 class _Ledger:
     """The plans of each hub method, shared by both drivers."""
 
-    def __init__(self, settings: LedgerSettings) -> None:
+    def __init__(
+        self, settings: LedgerSettings, notify: Notify, listening: Callable[[], bool]
+    ) -> None:
         self.settings = settings
         self.started = datetime.now(timezone.utc)
         self._caught_up = False
+        self._notify = notify
+        self._listening = listening
+
+    def stepper(self, plan: Plan[Any]) -> _PlanStepper:
+        """A stepper for ``plan``; the first one also delivers a previous run's
+        undelivered notifications."""
+        if not self._caught_up:
+            self._caught_up = True
+            plan = _caught_up_first(self.started, plan)
+        return _PlanStepper(plan, self._listening, self._notify)
 
     def plan(self, method: str, *args: Any) -> Plan[Any]:
         settings = self.settings
@@ -393,64 +491,32 @@ class SyncLedger(_Ledger):
         notify: Callable[[Payment, Change], None],
         listening: Callable[[], bool] = lambda: True,
     ) -> None:
-        super().__init__(settings)
-        self._listening = listening
+        super().__init__(settings, notify, listening)
         self.store = SyncStore(settings)
         self._call = call
-        self._notify = notify
 
     def do(self, method: str, *args: Any) -> Any:
         return self.run(self.plan(method, *args))
 
     def run(self, plan: Plan[T]) -> T:
-        if not self._caught_up:  # a previous run's undelivered notifications
-            self._caught_up = True
-            self._deliver(Deliver((), before=self.started))
+        stepper = self.stepper(plan)
         value: Any = None
         error: BaseException | None = None
-        consequence: str | None = None  # what a failed write means, once money may move
-        while True:
-            try:
-                step = plan.send(value) if error is None else plan.throw(error)
-            except StopIteration as done:
-                result: T = done.value
-                return result
+        while (step := stepper.advance(value, error)) is not None:
             value, error = None, None
             try:
                 if isinstance(step, Transact):
-                    value = self.store.run(step.factory, write=step.write, consequence=consequence)
+                    value = self.store.run(
+                        step.factory, write=step.write, consequence=stepper.consequence
+                    )
                 elif isinstance(step, Call):
-                    if step.moves_money:
-                        consequence = not_recorded(step.operation)
                     value = self._call(step)
-                elif isinstance(step, Pause):
-                    time.sleep(step.seconds)
                 else:
-                    self._deliver(step)
+                    time.sleep(step.seconds)
             except PayhubError as failure:
                 error = failure
-
-    def _deliver(self, step: Deliver) -> int:
-        ids: Sequence[str] = step.change_ids
-        if step.before is not None:
-            pending = self.store.run(lambda tx: _ops.pending_outbox(tx, step.before), write=False)
-            ids = [*ids, *pending]
-        if not ids:
-            return 0
-        if not self._listening():
-            self.store.run(partial(_ops.mark_delivered, change_ids=ids))
-            return 0
-        count = 0
-        for change_id in ids:
-            claimed = self.store.run(
-                partial(_ops.claim_delivery, change_id=change_id, known=step.payment)
-            )
-            if claimed is None:
-                continue
-            ok = _notify_safely(self._notify, *claimed)
-            self.store.run(partial(_ops.delivered, change_id=change_id, ok=ok))
-            count += ok
-        return count
+        result: T = stepper.result
+        return result
 
     def close(self) -> None:
         self.store.close()
@@ -467,68 +533,32 @@ class AsyncLedger(_Ledger):
         notify: Callable[[Payment, Change], None],
         listening: Callable[[], bool] = lambda: True,
     ) -> None:
-        super().__init__(settings)
-        self._listening = listening
+        super().__init__(settings, notify, listening)
         self.store = AsyncStore(settings)
         self._call = call
-        self._notify = notify
 
     async def do(self, method: str, *args: Any) -> Any:
         return await self.run(self.plan(method, *args))
 
     async def run(self, plan: Plan[T]) -> T:
-        if not self._caught_up:
-            self._caught_up = True
-            await self._deliver(Deliver((), before=self.started))
+        stepper = self.stepper(plan)
         value: Any = None
         error: BaseException | None = None
-        consequence: str | None = None  # what a failed write means, once money may move
-        while True:
-            try:
-                step = plan.send(value) if error is None else plan.throw(error)
-            except StopIteration as done:
-                result: T = done.value
-                return result
+        while (step := stepper.advance(value, error)) is not None:
             value, error = None, None
             try:
                 if isinstance(step, Transact):
                     value = await self.store.run(
-                        step.factory, write=step.write, consequence=consequence
+                        step.factory, write=step.write, consequence=stepper.consequence
                     )
                 elif isinstance(step, Call):
-                    if step.moves_money:
-                        consequence = not_recorded(step.operation)
                     value = await self._call(step)
-                elif isinstance(step, Pause):
-                    await anyio.sleep(step.seconds)
                 else:
-                    await self._deliver(step)
+                    await anyio.sleep(step.seconds)
             except PayhubError as failure:
                 error = failure
-
-    async def _deliver(self, step: Deliver) -> int:
-        ids: Sequence[str] = step.change_ids
-        if step.before is not None:
-            pending = await self.store.run(
-                lambda tx: _ops.pending_outbox(tx, step.before), write=False
-            )
-            ids = [*ids, *pending]
-        if not ids:
-            return 0
-        if not self._listening():
-            await self.store.run(partial(_ops.mark_delivered, change_ids=ids))
-            return 0
-        count = 0
-        for change_id in ids:
-            claimed = await self.store.run(
-                partial(_ops.claim_delivery, change_id=change_id, known=step.payment)
-            )
-            if claimed is None:
-                continue
-            ok = _notify_safely(self._notify, *claimed)
-            await self.store.run(partial(_ops.delivered, change_id=change_id, ok=ok))
-            count += ok
-        return count
+        result: T = stepper.result
+        return result
 
     async def aclose(self) -> None:
         await self.store.aclose()
