@@ -18,7 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from payhub_core import MalformedCallback, SignatureError
-from payhub_core.signing import FieldSchema, hex_equal, hmac_sha256_hex, sorted_query
+from payhub_core.signing import (
+    FieldSchema,
+    constant_time_equal,
+    hmac_sha256_hex,
+    sorted_query,
+)
 
 __all__ = [
     "RETURN_FIELDS",
@@ -83,21 +88,24 @@ def verify_return(pairs: Sequence[tuple[str, str]], key: bytes | None) -> Signed
     ``MalformedCallback`` for a documented field given twice, out of its form, or missing,
     and for parameters of which none is Plural's (another adapter's evidence).
     """
-    if pairs and not any(
-        name == SIGNATURE_FIELD or name in RETURN_FIELDS.names for name, _ in pairs
-    ):
-        raise foreign_evidence()
+    # select raises only for a documented field, so a foreign callback still reaches the
+    # check below; a callback with any documented field selects it (one pass, not two).
     fields = RETURN_FIELDS.select(pairs)
+    signatures = [value for name, value in pairs if name == SIGNATURE_FIELD]
+    if pairs and not fields and not signatures:
+        raise foreign_evidence()
     signed = False
     if key is not None:
-        signatures = [value for name, value in pairs if name == SIGNATURE_FIELD]
         if not signatures:
             raise SignatureError("the Plural return has no signature")
         if len(signatures) > 1:
             raise SignatureError("the Plural return has more than one signature")
-        # hex_equal would skip white space inside the hex; the documented form has none.
-        if not _SIGNATURE.fullmatch(signatures[0]) or not hex_equal(
-            return_signature(fields, key), signatures[0]
+        # The received value must be 64 hex digits (hex_equal would skip white space
+        # inside the hex; the documented form has none). Both sides are then upper-case
+        # ASCII hex, compared in constant time.
+        received = signatures[0]
+        if not _SIGNATURE.fullmatch(received) or not constant_time_equal(
+            return_signature(fields, key), received.upper()
         ):
             raise SignatureError("the Plural return signature does not match")
         signed = True
