@@ -46,7 +46,7 @@ HOOK_ARGUMENTS = {
     "payhub_capture": ["reference", "amount", "idempotency_key"],
     "payhub_cancel": ["reference", "idempotency_key"],
     "payhub_refund": ["reference", "amount", "idempotency_key"],
-    "payhub_status": ["reference"],
+    "payhub_status": ["reference", "merchant_reference"],
 }
 
 

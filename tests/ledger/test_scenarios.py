@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ledger_support import PLURAL_CREATE, Sandbox, return_for, wait_until, webhook_for
+from ledger_support import PLURAL_CREATE, Sandbox, return_for, webhook_for
 
 from payhub_core import GatewayUnavailable, Hub, OperationBlocked, PaymentStatus
 
@@ -70,7 +70,7 @@ def test_a_rate_limited_initiate_is_refused_and_may_be_tried_again(
 
 
 @pytest.mark.parametrize("prefix", ["ERROR500-", "MALFORMED-"])
-def test_an_initiate_with_an_unknown_outcome_is_blocked_until_an_operator_resolves_it(
+def test_an_initiate_with_an_unknown_outcome_the_gateway_never_created_reconciles_to_failed(
     sandbox: Sandbox, hub: Hub, prefix: str
 ) -> None:
     invoice = sandbox.invoice(prefix)
@@ -82,12 +82,15 @@ def test_an_initiate_with_an_unknown_outcome_is_blocked_until_an_operator_resolv
         hub.initiate(invoice)
     assert sandbox.counter.count("POST", PLURAL_CREATE) == sent  # never re-sent blindly
     report = hub.reconcile(older_than=NOW)
-    assert invoice.number in report.needs_operator
-    payment = hub.resolve(
-        invoice.number, status="failed", reason="the gateway has no such order", actor="ops"
-    )
+    # Get Order by merchant reference says Plural has no such order: the create never
+    # took effect, no money moved, so the attempt failed and a new one may be made.
+    assert invoice.number not in report.needs_operator
+    assert sandbox.counter.count("POST", PLURAL_CREATE) == sent  # reconcile sends nothing
+    payment = hub.payment(invoice.number)
     assert payment.status is PaymentStatus.FAILED
-    assert wait_until(lambda: invoice.number not in hub.reconcile(older_than=NOW).needs_operator)
+    assert [a.state for a in payment.attempts] == ["refused"]
+    assert payment.unknown_operation is False
+    assert invoice.number not in hub.reconcile(older_than=NOW).needs_operator
 
 
 def _plural_order(sandbox: Sandbox, number: str) -> dict[str, Any]:
@@ -138,15 +141,27 @@ def test_a_slow_initiate_past_the_timeout_is_unknown_blocked_and_never_sent_twic
                 hub.initiate(invoice)  # never re-sent blindly
             # The gateway did create the order: its answer only came too late.
             assert _plural_order(sandbox, invoice.number)["status"] == "CREATED"
+            order = _plural_order(sandbox, invoice.number)
             report = hub.reconcile(older_than=NOW)
-            # No order id came back, so the gateway cannot be asked by it: an operator
-            # settles it, and until then it stays blocked and pending, as at the gateway.
-            assert invoice.number in report.needs_operator
+            # No order id came back, so reconcile asks Plural by the merchant reference
+            # (the invoice number) and stores the order id it finds: settled, not listed.
+            assert invoice.number not in report.needs_operator
+            assert invoice.number in report.still_pending
             payment = hub.payment(invoice.number)
             assert payment.status is PaymentStatus.PENDING  # an order without a payment
-            assert payment.unknown_operation is True
-            with pytest.raises(OperationBlocked, match="unknown"):
+            assert payment.unknown_operation is False
+            (attempt,) = payment.attempts
+            assert (attempt.state, attempt.reference) == ("open", order["order_id"])
+            # The order exists and its checkout answer was lost: never created again.
+            with pytest.raises(OperationBlocked, match="checkout"):
                 hub.initiate(invoice)
+            # From now on reconcile asks by the order id, as for any created payment.
+            by_id = f"/api/pay/v1/orders/{order['order_id']}"
+            asked = sandbox.counter.count("GET", by_id)
+            again = hub.reconcile(older_than=NOW)
+            assert sandbox.counter.count("GET", by_id) == asked + 1
+            assert invoice.number in again.still_pending
+            assert invoice.number not in again.needs_operator
         assert sandbox.counter.count("POST", PLURAL_CREATE) == before + 1  # sent once
     finally:
         httpx.put(settings, json={"slow_seconds": slow}, timeout=5)

@@ -295,6 +295,11 @@ class FakePlural:
             )
         if request.method == "POST" and path == "/api/pay/v1/orders":
             return self._data(self._new_order(body, "SEAMLESS"))
+        if request.method == "GET" and parts[:5] == ["api", "pay", "v1", "orders", "reference"]:
+            found = [o for o in self.orders.values() if o["merchant_order_reference"] == parts[5]]
+            if not found:
+                return error(404, "ORDER_NOT_FOUND", "Order not found")
+            return self._data(found[-1])
         if parts[:3] == ["api", "pay", "v1"] and parts[3] == "orders" and len(parts) >= 5:
             order = self.orders.get(parts[4])
             if order is None:

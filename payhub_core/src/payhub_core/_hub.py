@@ -389,7 +389,9 @@ class Hub(SyncLedgerMethods, _HubBase):
         )
 
     def status(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
-        return self._run(PaymentResult, gateway, "status", reference=reference)
+        return self._run(
+            PaymentResult, gateway, "status", reference=reference, merchant_reference=None
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -494,7 +496,9 @@ class AsyncHub(AsyncLedgerMethods, _HubBase):
         )
 
     async def status(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
-        return await self._run(PaymentResult, gateway, "status", reference=reference)
+        return await self._run(
+            PaymentResult, gateway, "status", reference=reference, merchant_reference=None
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -75,8 +75,18 @@ def payhub_refund(reference: str, amount: Money | None, idempotency_key: str | N
 
 
 @hookspec(firstresult=True)
-def payhub_status(reference: str) -> Any:
-    """Ask the gateway where the payment stands now."""
+def payhub_status(reference: str, merchant_reference: str | None) -> Any:
+    """Ask the gateway where the payment stands now.
+
+    ``merchant_reference`` (optional to implement, like ``idempotency_key``) is given by
+    the payment ledger's ``reconcile`` when an initiate's answer was lost, so it holds no
+    gateway reference (``reference`` is then ``""``): it is the merchant reference the
+    adapter sent on create (the invoice number). An adapter whose gateway can look a
+    payment up by it implements this argument and returns the result with the gateway's
+    reference; if the gateway holds no payment under it (the create never took effect),
+    it raises ``GatewayError`` with ``code="NOT_FOUND"``. Adapters that do not declare it
+    are never asked this way: the ledger lists such a payment for an operator.
+    """
 
 
 @hookspec

@@ -345,9 +345,36 @@ class PluralAdapter(abc.ABC):
         )
 
     @hookimpl
-    def payhub_status(self, reference: str) -> Flow[PaymentResult]:
-        order = yield from self._get_order(check_reference(reference, "reference"))
+    def payhub_status(self, reference: str, merchant_reference: str | None) -> Flow[PaymentResult]:
+        if merchant_reference is not None and not reference:
+            order = yield from self._get_order_by_reference(merchant_reference)
+        else:
+            order = yield from self._get_order(check_reference(reference, "reference"))
         return order.result()
+
+    def _get_order_by_reference(self, wanted: str) -> Flow[Order]:
+        """Get Order by merchant reference: where an order whose create answer was lost
+        stands (its ``merchant_order_reference`` is the invoice number). Plural's 404 says
+        the create never took effect: ``GatewayError(code="NOT_FOUND")``, as the
+        ``payhub_status`` hookspec asks."""
+        wanted = check_reference(wanted, "merchant_reference")
+        try:
+            answer = yield from self._call(
+                "GET", f"{ORDERS_PATH}/reference/{wanted}", "Get Order by reference", safe=True
+            )
+        except GatewayError as error:
+            if error.http_status != 404:
+                raise
+            raise GatewayError(
+                f"Plural has no order with merchant_order_reference {wanted}",
+                http_status=404,
+                code="NOT_FOUND",
+                gateway_message=error.gateway_message,
+            ) from error
+        order = answer.order()
+        if order.merchant_reference != wanted:
+            raise answer.malformed("it describes another order")
+        return order
 
     # -- verify ------------------------------------------------------------------------
 

@@ -119,6 +119,17 @@ class _Common:
         found = self._gateways.get(alias)
         return found is not None and "status" in found.capabilities.operations
 
+    def _can_find(self, alias: str) -> bool:
+        """Whether the adapter can look a payment up by its merchant reference: its
+        ``payhub_status`` declares the optional ``merchant_reference`` argument."""
+        found = self._gateways.get(alias)
+        if found is None or not self._can_query(alias):
+            return False
+        return any(
+            "merchant_reference" in impl.argnames
+            for impl in found.hooks.payhub_status.get_hookimpls()
+        )
+
     def _listening(self) -> bool:
         """Whether any merchant plugin implements ``payhub_payment_changed``."""
         hooks = next(iter(self._gateways.values())).hooks
@@ -234,7 +245,8 @@ class SyncLedgerMethods(_Common):
             if older_than is not None
             else timedelta(seconds=ledger.settings.reconcile_after)
         )
-        return ledger.do("reconcile", age, self._can_query)  # type: ignore[no-any-return]
+        found: ReconcileReport = ledger.do("reconcile", age, self._can_query, self._can_find)
+        return found
 
     def resolve(
         self, invoice_number: str, *, status: PaymentStatus | str, reason: str, actor: str
@@ -340,7 +352,8 @@ class AsyncLedgerMethods(_Common):
             if older_than is not None
             else timedelta(seconds=ledger.settings.reconcile_after)
         )
-        return await ledger.do("reconcile", age, self._can_query)  # type: ignore[no-any-return]
+        found: ReconcileReport = await ledger.do("reconcile", age, self._can_query, self._can_find)
+        return found
 
     async def resolve(
         self, invoice_number: str, *, status: PaymentStatus | str, reason: str, actor: str

@@ -479,6 +479,13 @@ def claim(tx: Tx, invoice: Invoice, gateway: str, token: str, claim_timeout: flo
     if state == "open" and found["checkout"]:
         checkout = Checkout.model_validate(json.loads(found["checkout"]))
         return Claim(payment_id=payment_id, checkout=checkout, state=state)
+    if state == "open":
+        raise OperationBlocked(
+            f"gateway {gateway!r} created invoice {invoice.number!r} but its checkout was "
+            "lost (settled by reconcile or an operator); it is not created again",
+            gateway=gateway,
+            operation="initiate",
+        )
     if state == "refused":
         taken = yield (
             update(attempts)
@@ -884,6 +891,19 @@ def apply_status(
     Returns what was written and whether everything in doubt is now settled."""
     row = yield from _lock_payment(tx, payments.c.id == candidate.payment_id)
     row = must(row)
+    if candidate.reference is None:
+        # Found by merchant reference (the initiate's answer was lost): the gateway
+        # created it, so the attempt is open under the gateway's reference from now on.
+        yield (
+            update(attempts)
+            .where(
+                attempts.c.payment_id == candidate.payment_id,
+                attempts.c.gateway == candidate.gateway,
+                attempts.c.state.in_(["unknown", "sending"]),
+                attempts.c.reference.is_(None),
+            )
+            .values(state="open", reference=result.reference, status=result.status.value)
+        )
     settled = True
     for key, kind in candidate.unknown_keys:
         happened = _rules.operation_effect(kind, result.status, key, raw_text)
@@ -900,6 +920,33 @@ def apply_status(
     if settled:
         yield (update(payments).where(payments.c.id == candidate.payment_id).values(blocked=False))
     return written, settled
+
+
+def never_created(tx: Tx, candidate: Candidate) -> Body[Written]:
+    """The gateway holds no payment under the lost initiate's merchant reference: the
+    create never took effect and no money moved. The attempt is refused (a new initiate
+    may try again) and a pending payment fails. ``payment`` stays ``None`` when the
+    attempt was settled meanwhile (nothing then is written)."""
+    row = yield from _lock_payment(tx, payments.c.id == candidate.payment_id)
+    row = must(row)
+    taken = yield (
+        update(attempts)
+        .where(
+            attempts.c.payment_id == candidate.payment_id,
+            attempts.c.gateway == candidate.gateway,
+            attempts.c.state.in_(["unknown", "sending"]),
+            attempts.c.reference.is_(None),
+        )
+        .values(state="refused", status=S.FAILED.value)
+    )
+    if taken.rowcount != 1:
+        return Written()
+    written: Written = yield from _apply_event(
+        tx, row, candidate.gateway, _rules.Event(status=S.FAILED), "reconcile"
+    )
+    if not candidate.unknown_keys:
+        yield update(payments).where(payments.c.id == candidate.payment_id).values(blocked=False)
+    return (yield from _finish(written, candidate.payment_id, candidate.invoice_number))
 
 
 def resolve(tx: Tx, number: str, status: PaymentStatus, reason: str, actor: str) -> Body[Written]:

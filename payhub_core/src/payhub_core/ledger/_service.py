@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import anyio
 
 from payhub_core._errors import (
+    GatewayError,
     GatewayUnavailable,
     OperationBlocked,
     PayhubError,
@@ -277,10 +278,19 @@ def money_operation(
 
 
 def reconcile(
-    settings: LedgerSettings, older_than: timedelta, can_query: Callable[[str], bool]
+    settings: LedgerSettings,
+    older_than: timedelta,
+    can_query: Callable[[str], bool],
+    can_find: Callable[[str], bool] = lambda _alias: False,
 ) -> Plan[ReconcileReport]:
     """Rule 6: ask the gateway where pending and doubtful payments stand; list for an
-    operator what cannot be settled that way. A "not found" is not a failure."""
+    operator what cannot be settled that way. A "not found" is not a failure.
+
+    An attempt without a gateway reference (its initiate's answer was lost) is looked
+    up by its merchant reference, the invoice number, where the adapter can
+    (``can_find``): a found order's reference is stored on the attempt; "not found"
+    means the create never took effect, so the attempt and the payment failed (no
+    money moved, nothing is sent again). Elsewhere such a payment goes to an operator."""
     started = datetime.now(timezone.utc)
     yield Deliver((), before=started)  # notifications a crash left behind
     found: list[_ops.Candidate] = yield Transact(
@@ -290,13 +300,41 @@ def reconcile(
     pending: list[str] = []
     operator: list[str] = []
     for candidate in found:
-        if candidate.reference is None or not can_query(candidate.gateway):
+        by_reference = (
+            candidate.reference is None
+            and candidate.attempt_unknown
+            and can_find(candidate.gateway)
+        )
+        if not by_reference and (candidate.reference is None or not can_query(candidate.gateway)):
             operator.append(candidate.invoice_number)
             continue
+        arguments: dict[str, Any] = {
+            "reference": candidate.reference or "",
+            "merchant_reference": candidate.invoice_number if by_reference else None,
+        }
         try:
-            result: PaymentResult = yield Call(
-                candidate.gateway, "status", {"reference": candidate.reference}
+            result: PaymentResult = yield Call(candidate.gateway, "status", arguments)
+        except GatewayError as error:
+            if not (by_reference and error.code == "NOT_FOUND"):
+                logger.info(
+                    "reconcile: status of invoice %s failed (%s)",
+                    candidate.invoice_number,
+                    type(error).__name__,
+                )
+                pending.append(candidate.invoice_number)
+                continue
+            lost: _ops.Written = yield Transact(partial(_ops.never_created, candidate=candidate))
+            yield Deliver(tuple(lost.outbox))
+            logger.info(
+                "reconcile: gateway %s has no order for invoice %s: the attempt failed",
+                candidate.gateway,
+                candidate.invoice_number,
             )
+            if lost.payment is None:  # settled meanwhile by someone else
+                pending.append(candidate.invoice_number)
+            else:
+                resolved += [item for item in lost.payment.history if item.id in lost.outbox]
+            continue
         except PayhubError as error:
             logger.info(
                 "reconcile: status of invoice %s failed (%s)",
