@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from payhub_core import hookspecs
 from payhub_core._assembly import Gateway, build_gateway
 from payhub_core._config import HubConfig
 from payhub_core._driver import AsyncDriver, RequestContext, SyncDriver, scrub_result
@@ -101,6 +102,7 @@ class _Call:
         self.gateway = gateway
         self.operation = operation
         self.hook = getattr(gateway.hooks, f"payhub_{operation}")
+        self.optional = hookspecs.OPTIONAL_ARGUMENTS.get(operation, {})
         # 16 random hex digits, as uuid4().hex[:16] gave, without building a UUID per call
         self.context = RequestContext.for_gateway(gateway, operation, os.urandom(8).hex())
         self.started = time.perf_counter()
@@ -325,7 +327,7 @@ class Hub(SyncLedgerMethods, _HubBase):
         call = self._call(alias, operation)
         call.context = call.context.with_secrets(*arguments.values())  # a card, an OTP
         with call.errors():
-            outcome = call.hook(**arguments)
+            outcome = call.hook(**{**call.optional, **arguments})
             return call.finish(self._driver.run(outcome, call.context), wanted, expected)
 
     def initiate(self, invoice: Invoice, *, gateway: str | None = None) -> Checkout:
@@ -358,40 +360,22 @@ class Hub(SyncLedgerMethods, _HubBase):
     ) -> PaymentResult:
         if self._ledger is not None:
             return self._ledger_money("capture", reference, amount, gateway)
-        return self._run(
-            PaymentResult,
-            gateway,
-            "capture",
-            reference=reference,
-            amount=amount,
-            idempotency_key=None,
-        )
+        return self._run(PaymentResult, gateway, "capture", reference=reference, amount=amount)
 
     def cancel(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
         if self._ledger is not None:
             return self._ledger_money("cancel", reference, None, gateway)
-        return self._run(
-            PaymentResult, gateway, "cancel", reference=reference, idempotency_key=None
-        )
+        return self._run(PaymentResult, gateway, "cancel", reference=reference)
 
     def refund(
         self, reference: str, *, amount: Money | None = None, gateway: str | None = None
     ) -> PaymentResult:
         if self._ledger is not None:
             return self._ledger_money("refund", reference, amount, gateway)
-        return self._run(
-            PaymentResult,
-            gateway,
-            "refund",
-            reference=reference,
-            amount=amount,
-            idempotency_key=None,
-        )
+        return self._run(PaymentResult, gateway, "refund", reference=reference, amount=amount)
 
     def status(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
-        return self._run(
-            PaymentResult, gateway, "status", reference=reference, merchant_reference=None
-        )
+        return self._run(PaymentResult, gateway, "status", reference=reference)
 
     def close(self) -> None:
         self._client.close()
@@ -433,7 +417,7 @@ class AsyncHub(AsyncLedgerMethods, _HubBase):
         call = self._call(alias, operation)
         call.context = call.context.with_secrets(*arguments.values())  # a card, an OTP
         with call.errors():
-            outcome = call.hook(**arguments)
+            outcome = call.hook(**{**call.optional, **arguments})
             return call.finish(await self._driver.run(outcome, call.context), wanted, expected)
 
     async def initiate(self, invoice: Invoice, *, gateway: str | None = None) -> Checkout:
@@ -466,39 +450,23 @@ class AsyncHub(AsyncLedgerMethods, _HubBase):
         if self._ledger is not None:
             return await self._ledger_money("capture", reference, amount, gateway)
         return await self._run(
-            PaymentResult,
-            gateway,
-            "capture",
-            reference=reference,
-            amount=amount,
-            idempotency_key=None,
+            PaymentResult, gateway, "capture", reference=reference, amount=amount
         )
 
     async def cancel(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
         if self._ledger is not None:
             return await self._ledger_money("cancel", reference, None, gateway)
-        return await self._run(
-            PaymentResult, gateway, "cancel", reference=reference, idempotency_key=None
-        )
+        return await self._run(PaymentResult, gateway, "cancel", reference=reference)
 
     async def refund(
         self, reference: str, *, amount: Money | None = None, gateway: str | None = None
     ) -> PaymentResult:
         if self._ledger is not None:
             return await self._ledger_money("refund", reference, amount, gateway)
-        return await self._run(
-            PaymentResult,
-            gateway,
-            "refund",
-            reference=reference,
-            amount=amount,
-            idempotency_key=None,
-        )
+        return await self._run(PaymentResult, gateway, "refund", reference=reference, amount=amount)
 
     async def status(self, reference: str, *, gateway: str | None = None) -> PaymentResult:
-        return await self._run(
-            PaymentResult, gateway, "status", reference=reference, merchant_reference=None
-        )
+        return await self._run(PaymentResult, gateway, "status", reference=reference)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -51,6 +51,17 @@ def payhub_verify(evidence: Callback | OtpCode) -> Any:
     """
 
 
+# Hook arguments that callers may leave out: the hub passes them as ``None`` unless given,
+# so every call matches the spec (pluggy warns about a missing argument) and adapters that
+# do not declare them never see them.
+OPTIONAL_ARGUMENTS: dict[str, dict[str, None]] = {
+    "capture": {"idempotency_key": None},
+    "cancel": {"idempotency_key": None},
+    "refund": {"idempotency_key": None},
+    "status": {"merchant_reference": None},
+}
+
+
 @hookspec(firstresult=True)
 def payhub_capture(reference: str, amount: Money | None, idempotency_key: str | None) -> Any:
     """Capture an authorized payment; ``amount=None`` captures it in full.
