@@ -53,20 +53,25 @@ def test_loopback_hosts_need_no_flag(host: str) -> None:
         assert server.url.startswith(f"http://{host}:")
 
 
-def test_a_remote_host_is_served_when_allowed_explicitly() -> None:
-    with SandboxServer([], host="0.0.0.0", port=0, allow_remote=True) as server:  # noqa: S104
-        assert server.url.startswith("http://0.0.0.0:")
-
-
-def test_the_real_command_warns_when_remote_hosts_are_allowed(tmp_path: Path) -> None:
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        [str(PAYHUB), "sandbox", "--host", "0.0.0.0", "--port", "0", "--allow-remote"],  # noqa: S104
+def _sandbox(tmp_path: Path, *options: str) -> subprocess.Popen[str]:
+    """The real ``payhub sandbox`` on a free port, its output captured as text."""
+    return subprocess.Popen(  # noqa: S603 - our own console script
+        [str(PAYHUB), "sandbox", "--port", "0", *options],
         cwd=tmp_path,
         env=clean_environ(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_a_remote_host_is_served_when_allowed_explicitly() -> None:
+    with SandboxServer([], host="0.0.0.0", port=0, allow_remote=True) as server:  # noqa: S104
+        assert server.url.startswith("http://0.0.0.0:")
+
+
+def test_the_real_command_warns_when_remote_hosts_are_allowed(tmp_path: Path) -> None:
+    process = _sandbox(tmp_path, "--host", "0.0.0.0", "--allow-remote")  # noqa: S104
     try:
         assert process.stdout is not None
         lines = iter(process.stdout.readline, "")
@@ -86,14 +91,7 @@ def test_the_real_command_prints_settings_a_merchant_can_paste(tmp_path: Path) -
     few lines that fit 100 columns, and for each adapter a ``[gateways.*]`` table of
     payhub.toml with the sandbox's public credentials; the full details (scenarios, test
     cards) stay at each emulator's ``/_sandbox`` URL rather than in a screenful of JSON."""
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        [str(PAYHUB), "sandbox", "--port", "0"],
-        cwd=tmp_path,
-        env=clean_environ(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _sandbox(tmp_path)
     try:
         assert process.stdout is not None
         lines: list[str] = []
@@ -124,14 +122,7 @@ def test_the_real_command_prints_settings_a_merchant_can_paste(tmp_path: Path) -
 def test_the_real_command_in_json_is_one_document_with_every_emulators_details(
     tmp_path: Path,
 ) -> None:
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        [str(PAYHUB), "sandbox", "--port", "0", "--json"],
-        cwd=tmp_path,
-        env=clean_environ(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _sandbox(tmp_path, "--json")
     try:
         assert process.stdout is not None
         text = ""
