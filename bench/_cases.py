@@ -328,25 +328,32 @@ def peer_cases(rounds: int, target_s: float) -> Iterator[Result]:
     both over the same MockTransport; the SDK gets fresh Request-ID/Timestamp headers per
     call, as Plural requires."""
     try:
-        from pinelabs import Amount, PinelabsApi
+        from pinelabs import Amount, AsyncPinelabsApi, PinelabsApi
         from pinelabs.refunds import CreateRefundRequestOrderAmount
     except ImportError:
         return
     plural_invoice, _ = _invoices()
-    hub = Hub.from_config(config(), transport=transport())
-    fresh = Hub.from_config(config(), transport=transport())
-    fresh.adapter("plural").clock = advancing_clock()
     state = {"token": TOKEN}
-    sdk = PinelabsApi(
-        base_url=PLURAL_ROOT,
-        token=lambda: state["token"],
-        httpx_client=httpx.Client(transport=transport()),
-    )
 
     def options() -> Any:
         headers = plural_headers(None)
         return {"additional_headers": {key: headers[key] for key in ("Request-ID",
                 "Request-Timestamp")}}  # fmt: skip
+
+    def refund_amount(parent: Any) -> Any:
+        assert parent.data is not None
+        assert parent.data.order_amount is not None
+        return CreateRefundRequestOrderAmount(value=parent.data.order_amount.value, currency="INR")
+
+    # -- sync: PinelabsApi over httpx.Client
+    hub = Hub.from_config(config(), transport=transport())
+    fresh = Hub.from_config(config(), transport=transport())
+    fresh.adapter("plural").clock = advancing_clock()
+    sdk = PinelabsApi(
+        base_url=PLURAL_ROOT,
+        token=lambda: state["token"],
+        httpx_client=httpx.Client(transport=transport()),
+    )
 
     def sdk_initiate() -> object:
         token = sdk.authentication.generate_token(
@@ -373,14 +380,10 @@ def peer_cases(rounds: int, target_s: float) -> Iterator[Result]:
 
     def sdk_refund() -> object:
         parent = sdk.orders.get_order_by_id(ORDER_ID, request_options=options())
-        assert parent.data is not None
-        assert parent.data.order_amount is not None
         return sdk.refunds.create_refund(
             ORDER_ID,
             merchant_order_reference=f"rf-{uuid.uuid4().hex}",
-            order_amount=CreateRefundRequestOrderAmount(
-                value=parent.data.order_amount.value, currency="INR"
-            ),
+            order_amount=refund_amount(parent),
             request_options=options(),
         )
 
@@ -401,3 +404,66 @@ def peer_cases(rounds: int, target_s: float) -> Iterator[Result]:
         )  # fmt: skip
     hub.close()
     fresh.close()
+
+    # -- async: AsyncPinelabsApi over httpx.AsyncClient, one event loop for both sides
+    loop = asyncio.new_event_loop()
+    ahub = AsyncHub.from_config(config(), transport=transport())
+    afresh = AsyncHub.from_config(config(), transport=transport())
+    afresh.adapter("plural").clock = advancing_clock()
+    asdk = AsyncPinelabsApi(
+        base_url=PLURAL_ROOT,
+        token=lambda: state["token"],
+        httpx_client=httpx.AsyncClient(transport=transport()),
+    )
+
+    async def asdk_initiate() -> object:
+        token = await asdk.authentication.generate_token(
+            client_id="bench-client",
+            client_secret=TOKEN_REQUEST["client_secret"],
+            grant_type="client_credentials",
+            request_options=options(),
+        )
+        state["token"] = token.access_token
+        return await asdk.checkout.generate_checkout_link(
+            merchant_order_reference=INVOICE,
+            order_amount=Amount(value=50000, currency="INR"),
+            pre_auth=False,
+            callback_url="https://shop.example/return",
+            request_options=options(),
+        )
+
+    async def asdk_capture() -> object:
+        return await asdk.orders.capture_order(
+            ORDER_ID,
+            merchant_capture_reference=f"cap-{uuid.uuid4().hex}",
+            request_options=options(),
+        )
+
+    async def asdk_refund() -> object:
+        parent = await asdk.orders.get_order_by_id(ORDER_ID, request_options=options())
+        return await asdk.refunds.create_refund(
+            ORDER_ID,
+            merchant_order_reference=f"rf-{uuid.uuid4().hex}",
+            order_amount=refund_amount(parent),
+            request_options=options(),
+        )
+
+    async_cases: list[tuple[str, AsyncOp, AsyncOp]] = [
+        ("token + create order", lambda: afresh.initiate(plural_invoice), asdk_initiate),
+        (
+            "get order",
+            lambda: ahub.status(ORDER_ID),
+            lambda: asdk.orders.get_order_by_id(ORDER_ID, request_options=options()),
+        ),
+        ("capture", lambda: ahub.capture(ORDER_ID), asdk_capture),
+        ("refund (Get Order + refund)", lambda: ahub.refund(ORDER_ID), asdk_refund),
+    ]
+    for name, asubject, abaseline in async_cases:
+        yield alternate(
+            f"Plural {name} vs SDK [async]", "pinelabs-python",
+            _async(loop, asubject), _async(loop, abaseline),
+            rounds=rounds, target_s=target_s,
+        )  # fmt: skip
+    loop.run_until_complete(ahub.aclose())
+    loop.run_until_complete(afresh.aclose())
+    loop.close()

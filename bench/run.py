@@ -69,9 +69,17 @@ def _fake_distributions(root: Path, count: int) -> None:
         (info / "RECORD").write_text("")
 
 
+# Cold-start children run with bytecode, as a deployment does: an installed package has
+# its .pyc files, and compiling sources on every start would time the compiler, not the
+# imports. The variable is set to the empty string (Python then writes and reads .pyc
+# files, as when it is unset) because child_run adds to this process's environment; the
+# warm-up run of each case (alternate_processes) writes any .pyc that is missing.
+BYTECODE = {"PYTHONDONTWRITEBYTECODE": ""}
+
+
 def cold_cases(python: str, rounds: int) -> Iterator[Result]:
-    def cpu(statement: str, env: dict[str, str] | None = None) -> float:
-        return child_run([python, "-c", statement], env)[0]
+    def cpu(statement: str) -> float:
+        return child_run([python, "-c", statement], BYTECODE)[0]
 
     yield alternate_processes(
         "import payhub_core (whole process)", DEPS,
@@ -85,7 +93,8 @@ def cold_cases(python: str, rounds: int) -> Iterator[Result]:
         _fake_distributions(Path(many), 50)
 
         def build(path: str) -> float:
-            return float(child_run([python, "-c", BUILD_ONLY], {"PYTHONPATH": path})[2])
+            env = {**BYTECODE, "PYTHONPATH": path}
+            return float(child_run([python, "-c", BUILD_ONLY], env)[2])
 
         yield alternate_processes(
             "Hub build, 50 extra distributions", "Hub build without them",

@@ -634,4 +634,12 @@ def test_data_holding_a_secret_or_a_card_number_is_not_found_clean() -> None:
     assert _nothing_to_scrub(answer, ["s3cret-key"])
     assert not _nothing_to_scrub({**answer, "echo": "x s3cret-key"}, ["s3cret-key"])
     assert not _nothing_to_scrub({**answer, "card": "4012 8888 8888 1881"}, [])
-    assert not _nothing_to_scrub(answer, ['quote"d-secret'])  # escaped in JSON: no shortcut
+    # A secret JSON would escape: plain data is looked at in its marshal bytes, where every
+    # string is itself, so the answer is found clean there (and not if it holds the
+    # secret); with a Decimal the JSON text decides, and takes no shortcut.
+    assert _nothing_to_scrub(answer, ['quote"d-secret'])
+    assert not _nothing_to_scrub({**answer, "echo": 'a quote"d-secret'}, ['quote"d-secret'])
+    from decimal import Decimal
+
+    with_decimal = {**answer, "fee": Decimal("1.5")}
+    assert not _nothing_to_scrub(with_decimal, ['quote"d-secret'])

@@ -4,7 +4,8 @@ For each gateway the hub is configured with this module loads the adapter class 
 the registry), validates the gateway's settings against the adapter's ``Settings`` model,
 starts the adapter, registers it and the hub's cross-cutting plugins with a pluggy plugin
 manager of the gateway's own (so a gateway's hooks are only ever called for that gateway),
-and checks that the hooks it registered are the operations it declares. Everything that can
+and checks that the hooks it registered are the operations it declares. What the hub keeps
+of the manager is ``_hooks``' business. Everything that can
 be wrong with a configuration is found here, when the hub is built, not on the first call.
 """
 
@@ -23,6 +24,7 @@ from payhub_core import _registry, hookspecs
 from payhub_core._config import GatewayConfig
 from payhub_core._driver import RequestContext
 from payhub_core._errors import ConfigurationError, PayhubError
+from payhub_core._hooks import GatewayHooks, gateway_hooks
 from payhub_core._models import Capabilities, validation_message
 from payhub_core._policy import RetryPolicy
 from payhub_core._registry import adapter_capabilities, check_adapter_class, implemented_operations
@@ -41,7 +43,7 @@ class Gateway:
     adapter_name: str
     adapter: Any
     settings: BaseModel
-    hooks: Any  # pluggy HookRelay of this gateway's plugin manager
+    hooks: GatewayHooks
     capabilities: Capabilities
     timeout: httpx.Timeout
     policy: RetryPolicy
@@ -110,9 +112,9 @@ def build_gateway(config: GatewayConfig, plugins: Iterable[object]) -> Gateway:
 
 def _register(
     alias: str, name: str, adapter: object, plugins: Iterable[object]
-) -> tuple[Any, Capabilities]:
+) -> tuple[GatewayHooks, Capabilities]:
     """Register ``adapter`` and the cross-cutting ``plugins`` with a plugin manager of their
-    own; check that they fit the hooks. Returns the hook relay and the capabilities."""
+    own; check that they fit the hooks. Returns the gateway's hooks and capabilities."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
 
@@ -146,7 +148,7 @@ def _register(
                     gateway=alias,
                 )
     registered = frozenset(caller.name.removeprefix("payhub_") for caller in callers)
-    return manager.hook, _checked_capabilities(alias, name, adapter, registered)
+    return gateway_hooks(manager), _checked_capabilities(alias, name, adapter, registered)
 
 
 def _checked_capabilities(

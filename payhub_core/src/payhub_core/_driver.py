@@ -18,6 +18,8 @@ import dataclasses
 import functools
 import inspect
 import logging
+import math
+import sys
 import threading
 import time
 from collections.abc import Generator, Iterable
@@ -25,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-import anyio.lowlevel
 import httpx
 from pydantic import BaseModel
 
@@ -50,6 +51,12 @@ __all__ = ["AsyncDriver", "FlowStepper", "RequestContext", "SyncDriver", "scrub_
 logger = logging.getLogger("payhub")
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _asyncio_timeout() -> Any:
+    """``asyncio.timeout`` (Python 3.11+) or ``None``. Only asked from a running asyncio
+    loop, so asyncio is imported by then: a sync ``Hub`` never imports it."""
+    return getattr(sys.modules["asyncio"], "timeout", None)
 
 
 @functools.lru_cache(maxsize=64)
@@ -162,6 +169,9 @@ def scrub_result(result: M, secrets: Iterable[str], **fields: Any) -> M:
 class FlowStepper:
     """Advances one flow. ``advance`` returns the next step, or ``None`` when the flow has
     returned (its value is then in ``result``)."""
+
+    # Slots here and in the other per-call objects: every in-flight call holds them.
+    __slots__ = ("_context", "_flow", "held", "result")
 
     def __init__(self, flow: Generator[Any, Any, Any], context: RequestContext) -> None:
         self._flow = flow
@@ -287,6 +297,8 @@ def _scrub_chain(error: BaseException | None, secrets: tuple[str, ...]) -> None:
 class _Clock:
     """The operation's deadline, on the monotonic clock."""
 
+    __slots__ = ("deadline", "expires")
+
     def __init__(self, deadline: float | None) -> None:
         self.deadline = deadline
         self.expires = None if deadline is None else time.monotonic() + deadline
@@ -303,6 +315,8 @@ class _Sent:
     a connection attempt that never got as far as sending the request proves it did not
     (transports without trace events, such as mocks, count as sent). An adapter's own
     ``trace`` extension is still called."""
+
+    __slots__ = ("_chained", "connecting", "sending")
 
     def __init__(self, chained: Any) -> None:
         self.connecting = False
@@ -376,7 +390,16 @@ class _Attempts:
     always has an error then: its socket operations raise at the deadline).
     """
 
-    sent: _Sent  # whether the current attempt may have reached the gateway
+    __slots__ = (
+        "_base_timeout",
+        "_clock",
+        "_context",
+        "_request",
+        "_started",
+        "_trace",
+        "attempt",
+        "sent",  # whether the current attempt may have reached the gateway (a _Sent)
+    )
 
     def __init__(self, request: httpx.Request, context: RequestContext, clock: _Clock) -> None:
         self._request = request
@@ -537,9 +560,19 @@ class AsyncDriver:
         self._locks = _TaskLocks()
         self._loop: object | None = None
 
-    def _check_loop(self) -> None:
-        token = anyio.lowlevel.current_token()
-        loop = getattr(token, "native_token", token)
+    def _check_loop(self) -> bool:
+        """Refuse a call from another event loop than the first; ``True`` under asyncio."""
+        running = sys.modules.get("asyncio")  # no loop of it can run before it is imported
+        try:
+            if running is None:
+                raise RuntimeError
+            loop: object = running.get_running_loop()  # anyio's token under asyncio, cheaper
+            native = True
+        except RuntimeError:  # trio (through anyio)
+            import anyio.lowlevel
+
+            token = anyio.lowlevel.current_token()
+            loop, native = getattr(token, "native_token", token), False
         if self._loop is None:
             self._loop = loop
         elif self._loop is not loop:
@@ -549,9 +582,10 @@ class AsyncDriver:
                 "example in your application's startup (lifespan) handler, and use a "
                 "Hub where there is no loop of your own"
             )
+        return native
 
     async def run(self, outcome: Any, context: RequestContext) -> Any:
-        self._check_loop()
+        native = self._check_loop()
         if not is_flow(outcome):
             return outcome
         clock = _Clock(context.deadline)
@@ -563,15 +597,22 @@ class AsyncDriver:
                 value, error = None, None
                 if isinstance(step, httpx.Request):
                     try:
-                        value = await self._send(step, context, clock)
+                        value = await self._send(step, context, clock, native)
                     except PayhubError as exc:
                         error = exc
                 elif isinstance(step, Acquire):
                     lock = self._locks.get(f"{context.gateway}:{step.key}")
                     remaining = clock.remaining()
-                    with anyio.move_on_after(remaining if remaining is not None else float("inf")):
-                        await lock.acquire()
-                        stepper.acquired(step.key)
+                    if remaining is None or remaining > 0:
+                        try:  # a free lock is taken at once, without a cancel scope
+                            lock.acquire_nowait()
+                            stepper.acquired(step.key)
+                        except anyio.WouldBlock:
+                            pass
+                    if step.key not in stepper.held:
+                        with anyio.move_on_after(remaining if remaining is not None else math.inf):
+                            await lock.acquire()
+                            stepper.acquired(step.key)
                     if step.key not in stepper.held:
                         raise _lock_timeout(step, context)
                 else:
@@ -583,45 +624,62 @@ class AsyncDriver:
                 self._locks.get(f"{context.gateway}:{key}").release()
 
     async def _send(
-        self, request: httpx.Request, context: RequestContext, clock: _Clock
+        self, request: httpx.Request, context: RequestContext, clock: _Clock, native: bool
     ) -> httpx.Response:
         attempts = _Attempts(request, context, clock)
         while True:
             remaining = attempts.start(asynchronous=True)
             response: httpx.Response | None = None
             error: Exception | None = None
-            with anyio.move_on_after(remaining if remaining is not None else float("inf")):
-                try:
-                    response = await self._exchange(request, context, clock)
-                except (httpx.HTTPError, _PastDeadline) as exc:
-                    error = exc
-                except TooLarge as large:
-                    raise attempts.too_large(large) from None
+            try:
+                # The attempt ends at the deadline, whatever the transport is doing: a
+                # response and an error both None then (see _Attempts.after).
+                timeout = _asyncio_timeout() if native else None
+                if timeout is not None:
+                    # asyncio's own timeout: the same bound for about a third of the
+                    # memory and CPU of a cancel scope (every in-flight call holds one)
+                    async with timeout(remaining) as scope:
+                        sent = await self._client.send(request, stream=True)
+                        response = await _read_async(sent, context, clock)
+                else:
+                    with anyio.move_on_after(remaining if remaining is not None else math.inf):
+                        sent = await self._client.send(request, stream=True)
+                        response = await _read_async(sent, context, clock)
+            except (httpx.HTTPError, _PastDeadline) as exc:
+                error = exc
+            except TooLarge as large:
+                raise attempts.too_large(large) from None
+            except TimeoutError:
+                if timeout is None or not scope.expired():
+                    raise
             retry_in = attempts.after(response, error)
             if retry_in is None:
                 assert response is not None
                 return response
             await anyio.sleep(retry_in)
 
-    async def _exchange(
-        self, request: httpx.Request, context: RequestContext, clock: _Clock
-    ) -> httpx.Response:
-        response = await self._client.send(request, stream=True)
-        try:
-            if response.is_stream_consumed:
-                return _already_read(response, context.max_response_bytes)
-            body = BoundedBody(response.headers.get("content-encoding"), context.max_response_bytes)
-            chunks = response.aiter_bytes() if body.decoded_by_httpx else response.aiter_raw()
-            async for chunk in chunks:
-                body.feed(chunk)
-                if clock.expired():
-                    raise _PastDeadline
-            return buffered(response, body.finish())
-        except TooLarge as large:
-            large.status = response.status_code
-            raise
-        finally:
-            await response.aclose()
+
+async def _read_async(
+    response: httpx.Response, context: RequestContext, clock: _Clock
+) -> httpx.Response:
+    """``response`` (sent, streamed) with its body read within the size cap and the
+    deadline. The request itself is sent by the driver's own frame: every in-flight call
+    holds its frames, so none is spent on it."""
+    try:
+        if response.is_stream_consumed:
+            return _already_read(response, context.max_response_bytes)
+        body = BoundedBody(response.headers.get("content-encoding"), context.max_response_bytes)
+        chunks = response.aiter_bytes() if body.decoded_by_httpx else response.aiter_raw()
+        async for chunk in chunks:
+            body.feed(chunk)
+            if clock.expired():
+                raise _PastDeadline
+        return buffered(response, body.finish())
+    except TooLarge as large:
+        large.status = response.status_code
+        raise
+    finally:
+        await response.aclose()
 
 
 def _already_read(response: httpx.Response, limit: int) -> httpx.Response:

@@ -1,8 +1,9 @@
 """``Hub`` and ``AsyncHub``: one merchant API over every configured gateway.
 
 A hub assembles one adapter instance per configured gateway (``_assembly``: validated
-settings, its own pluggy plugin manager, so a gateway's hooks are only ever called for that
-gateway), and one shared HTTP client. Each operation calls the adapter's hook, drives the
+settings, hooks validated by a pluggy plugin manager of its own, so a gateway's hooks are
+only ever called for that gateway; ``_hooks``: what the hub keeps to call them), and one
+shared HTTP client. Each operation calls the adapter's hook, drives the
 flow it returns, checks what comes back, and translates every failure into a
 ``PayhubError``.
 """
@@ -98,10 +99,12 @@ def check_expected(result: PaymentResult, expected: Invoice) -> None:
 class _Call:
     """One operation on one gateway: its context, error translation and result checks."""
 
+    __slots__ = ("context", "gateway", "hook", "operation", "optional", "started")
+
     def __init__(self, gateway: Gateway, operation: Operation) -> None:
         self.gateway = gateway
         self.operation = operation
-        self.hook = getattr(gateway.hooks, f"payhub_{operation}")
+        self.hook = gateway.hooks.caller(operation)
         self.optional = hookspecs.OPTIONAL_ARGUMENTS.get(operation, {})
         # 16 random hex digits, as uuid4().hex[:16] gave, without building a UUID per call
         self.context = RequestContext.for_gateway(gateway, operation, os.urandom(8).hex())
@@ -202,6 +205,10 @@ class _HubBase:
             alias: build_gateway(gateway, plugins)
             for alias, gateway in self.config.gateways.items()
         }
+        try:  # every call without gateway= goes to it: looked up once
+            self._default: Gateway | None = self._gateways[self.config.resolve(None).alias]
+        except ConfigurationError:
+            self._default = None  # several gateways, no default: each call must name one
         self._web: WebSettings | None = None
         if self.config.web is not None:  # a bad [web] table is found now, not on a request
             from payhub_core.web import web_settings
@@ -272,7 +279,9 @@ class _HubBase:
         return self._gateway(gateway).adapter
 
     def _gateway(self, alias: str | None) -> Gateway:
-        return self._gateways[self.config.resolve(alias).alias]
+        found = self._gateways.get(alias) if alias is not None else self._default
+        # else the configuration says what is wrong with the alias (or the missing default)
+        return found if found is not None else self._gateways[self.config.resolve(alias).alias]
 
     def _call(self, alias: str | None, operation: Operation) -> _Call:
         gateway = self._gateway(alias)

@@ -12,14 +12,16 @@ import decimal
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from payhub_core._errors import FloatAmountError, InvalidMoney
 from payhub_core._iso4217 import MINOR_UNITS
+
+if TYPE_CHECKING:  # annotations only: Money alone does not import pydantic's JSON schema
+    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
 
 __all__ = ["Money", "currency_exponent"]
 
@@ -35,6 +37,9 @@ _CONTEXT = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.Ove
 _EXACT = decimal.Context(
     prec=60, traps=[decimal.InvalidOperation, decimal.Overflow, decimal.Inexact]
 )
+_SIXTY_DIGITS = 10**60  # minor units below this in size scale exactly in _EXACT
+# The quantum of each minor-unit exponent (exact whatever the context), made once.
+_QUANTA = {exponent: Decimal(1).scaleb(-exponent) for exponent in set(MINOR_UNITS.values())}
 
 
 def _exact(operation: Callable[..., Decimal], *operands: Decimal) -> Decimal:
@@ -118,11 +123,15 @@ class Money:
     _currency: str
 
     def __init__(self, amount: Decimal | str | int, currency: str) -> None:
-        code = _currency_code(currency)
-        exponent = currency_exponent(code)
-        value = _to_decimal(amount)
+        if type(currency) is str and currency in MINOR_UNITS:
+            code, exponent = currency, MINOR_UNITS[currency]  # a known code, as written
+        else:
+            code = _currency_code(currency)
+            exponent = currency_exponent(code)
+        # A finite Decimal is taken as it is (what _to_decimal would return).
+        value = amount if type(amount) is Decimal and amount.is_finite() else _to_decimal(amount)
         try:
-            quantized = value.quantize(Decimal(1).scaleb(-exponent), context=_CONTEXT)
+            quantized = value.quantize(_QUANTA[exponent], context=_CONTEXT)
         except decimal.DecimalException:
             raise InvalidMoney("amount is too large", field="amount", rule="size") from None
         if quantized != value:
@@ -143,8 +152,18 @@ class Money:
             raise FloatAmountError(
                 "minor units must be an int", field="amount", rule="integer minor units"
             )
-        code = _currency_code(currency)
-        return cls(_exact(_EXACT.scaleb, Decimal(units), Decimal(-currency_exponent(code))), code)
+        known = type(currency) is str and currency in MINOR_UNITS
+        code = currency if known else _currency_code(currency)
+        exponent = currency_exponent(code)
+        if cls is Money and -_SIXTY_DIGITS < units < _SIXTY_DIGITS:
+            # At most 60 digits: scaling is exact and gives the currency's exponent, so
+            # the amount is what __init__ would make of it; its checks are skipped.
+            amount = Decimal(units).scaleb(-exponent, _EXACT)
+            money = object.__new__(cls)
+            object.__setattr__(money, "_amount", amount if amount else amount.copy_abs())
+            object.__setattr__(money, "_currency", code)
+            return money
+        return cls(_exact(_EXACT.scaleb, Decimal(units), Decimal(-exponent)), code)
 
     @property
     def amount(self) -> Decimal:

@@ -24,6 +24,7 @@ they build from a gateway's text. The rules:
 from __future__ import annotations
 
 import json
+import marshal
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -67,7 +68,16 @@ _SEPARATOR = re.compile(r"([ -])")
 # (The lookahead changes no match, as twelve more digits and separators take at least twelve
 # such characters: it only turns most starting digits away before the repetition is tried.)
 _CANDIDATE = re.compile(r"[2-9](?=[0-9 -]{12})(?:[ -]?[0-9]){12}")
+_CANDIDATE_BYTES = re.compile(_CANDIDATE.pattern.encode("ascii"))
 _PAN_DIGITS = range(13, 20)
+# Text is looked at as bytes first: [0-9 -] as "0", anything else as "x". A candidate
+# needs thirteen such characters in a row, and bytes.find finds those (or their absence)
+# many times faster than the expression scans text (which tries its lookahead at every
+# digit 2-9 of every date and id); only those runs are then searched.
+_RUN_MARKS = bytes(0x30 if byte in b"0123456789 -" else 0x78 for byte in range(256))
+_SHORTEST_CANDIDATE = 13
+_THIRTEEN = b"0" * _SHORTEST_CANDIDATE
+_RUNS_ONE_BY_ONE = 8  # text with more runs worth searching is searched whole past these
 _VISIBLE_ASCII = re.compile(r"[\x20-\x7e]*")
 
 
@@ -139,9 +149,42 @@ def _mask_run(match: re.Match[str]) -> str:
     return "".join(parts)
 
 
+def _has_candidate(text: str) -> bool:
+    """``_CANDIDATE.search(text) is not None``, found by looking at the UTF-8 bytes (a
+    match is ASCII, and no byte of another character's encoding is)."""
+    if len(text) < _SHORTEST_CANDIDATE:
+        return False
+    return _holds_candidate(text.encode("utf-8", "surrogatepass"))
+
+
+def _holds_candidate(data: bytes) -> bool:
+    """Whether ``_CANDIDATE`` matches the text of which ``data`` is the UTF-8 encoding.
+
+    A match lies in a run of digits, spaces and dashes (the expression looks neither
+    behind nor past it) of thirteen characters or more, and starts with a digit 2-9
+    followed by twelve more digits: a run whose digits, separators left out, have no 2-9
+    before their last twelve holds none. Only the other runs are searched.
+    """
+    marks = data.translate(_RUN_MARKS)
+    start = marks.find(_THIRTEEN)
+    searched = 0
+    while start >= 0:
+        end = marks.find(b"x", start)
+        if end < 0:
+            end = len(marks)
+        if data[start:end].translate(None, b" -")[:-12].translate(None, b"01"):
+            searched += 1
+            if searched > _RUNS_ONE_BY_ONE:  # many such runs: one search of the rest
+                return _CANDIDATE_BYTES.search(data, start) is not None
+            if _CANDIDATE_BYTES.search(data, start, end) is not None:
+                return True
+        start = marks.find(_THIRTEEN, end)
+    return False
+
+
 def mask_card_numbers(text: str) -> str:
     """``text`` with every card number reduced to its last four digits."""
-    if _CANDIDATE.search(text) is None:
+    if not _has_candidate(text):
         return text
     return _DIGIT_RUN.sub(_mask_run, text)
 
@@ -161,36 +204,56 @@ def _nothing_to_scrub(value: Any, secrets: Iterable[str] = ()) -> bool:
     """True when :func:`scrub_data` would change nothing in ``value``: no string in it holds
     a secret or a card number.
 
-    Answered from ``value``'s JSON text in one pass, rather than string by string: a
-    gateway's answer is mostly ids, codes and dates. Every string appears in that text as
-    itself except for the characters JSON escapes, which no secret tested this way holds;
-    text between strings only adds matches. So an answer without any match is clean, and
-    anything else (a secret with such a character, data that is not JSON) answers False.
-    A mapping of a few strings to strings (a signed return's fields) is looked at string by
-    string instead, which is the same question without writing the JSON text.
+    Answered in one pass over one text that holds every string of ``value`` as itself,
+    rather than string by string: a gateway's answer is mostly ids, codes and dates. What
+    lies between the strings in that text only adds matches, so a text without any match
+    means a clean answer, and a match (or data the text cannot be made of) answers False,
+    which is never wrong: the answer is then scrubbed string by string.
+
+    - A mapping of a few strings to strings (a signed return's fields): the strings
+      joined by line breaks.
+    - Plain built-in data (a parsed JSON answer without fractions): its ``marshal`` bytes,
+      where each string is its own UTF-8 encoding.
+    - Anything else JSON can write (a ``Decimal`` amount): the JSON text, where each
+      string is itself but for the characters JSON escapes, which no secret tested this
+      way holds.
     """
+    present = [secret for secret in secrets if secret]  # (any order: only looked for)
     if type(value) is dict and len(value) <= _FEW_ITEMS:
-        secrets = [secret for secret in secrets if secret]
+        strings: list[str] = []
         for key, item in value.items():
             if type(key) is not str or type(item) is not str:
-                break  # not flat text: the JSON pass below decides
-            # Each string as itself: what scrub_data would change holds a secret or a
-            # card number candidate (the escaping question of the JSON text never arises).
-            if _CANDIDATE.search(key) is not None or _CANDIDATE.search(item) is not None:
-                return False
-            for secret in secrets:
-                if secret in key or secret in item:
-                    return False
+                break  # not flat text: one of the passes below decides
+            strings += (key, item)
         else:
-            return True  # a few flat strings (a signed return's fields): no JSON text built
-    ordered = _ordered(secrets)
-    if any(_ESCAPED.search(secret) for secret in ordered):
+            # A few flat strings (a signed return's fields), each as itself, one per line:
+            # a line break is in no candidate, so the joined text holds a secret or a
+            # candidate only if one of the strings does (or a secret holds a line break:
+            # then it answers False, which is never wrong). No JSON text built.
+            text = "\n".join(strings)
+            for secret in present:
+                if secret in text:
+                    return False
+            return not _has_candidate(text)
+    try:
+        # Plain built-in data only (exact dicts, lists, tuples, str, int...; anything else,
+        # a Decimal or a subclass, raises): every string is written in it as its own UTF-8
+        # bytes, and nothing is escaped. Four to six times quicker than the JSON text.
+        data = marshal.dumps(value)
+    except ValueError:
+        pass
+    else:
+        for secret in present:
+            if secret.encode("utf-8", "surrogatepass") in data:
+                return False
+        return not _holds_candidate(data)
+    if _ESCAPED.search("".join(present)):  # one of them holds such a character
         return False
     try:
         text = _JSON_TEXT.encode(value)
     except (TypeError, ValueError, RecursionError):
         return False
-    return not any(secret in text for secret in ordered) and _CANDIDATE.search(text) is None
+    return not any(secret in text for secret in present) and not _has_candidate(text)
 
 
 def scrub_data(value: Any, secrets: Iterable[str] = ()) -> Any:

@@ -105,15 +105,6 @@ class PluralAdapter(abc.ABC):
 
     # -- tokens ------------------------------------------------------------------------
 
-    def _token(self) -> Flow[str]:
-        """A valid access token: the cached one, or one fetched under the gateway's
-        ``token`` lock so that concurrent calls wait for a single token request."""
-        token = self._tokens.current()
-        if token is not None:
-            return token
-        fresh: str = yield from exclusive("token", self._fetch_token(stale=None))
-        return fresh
-
     def _fetch_token(self, stale: str | None) -> Flow[str]:
         """Runs holding the lock. Look again first: whoever held the lock before may have
         fetched a token already (check, lock, check again). ``stale`` is a token the
@@ -160,22 +151,6 @@ class PluralAdapter(abc.ABC):
 
     # -- authorized calls --------------------------------------------------------------
 
-    def _attempt(self, request: httpx.Request, on_unknown: str | None) -> Flow[httpx.Response]:
-        """Send ``request``. For a call that moves money, an unknown outcome says which
-        merchant reference it carried, so that a repeat can be recognised."""
-        try:
-            response: httpx.Response = yield request
-        except GatewayUnavailable as error:
-            if on_unknown is None or not error.outcome_unknown:
-                raise
-            raise GatewayUnavailable(
-                f"{error.message}; {on_unknown}",
-                outcome_unknown=True,
-                http_status=error.http_status,
-                code=error.code,
-            ) from error
-        return response
-
     def _call(
         self,
         method: str,
@@ -189,24 +164,42 @@ class PluralAdapter(abc.ABC):
     ) -> Flow[Answer]:
         """One authorized call and its JSON answer (``what`` names it in errors).
 
-        A 401 means the token died early: drop it, fetch another (once, under the lock)
-        and repeat the call once. A 401 is a refusal, so repeating even a capture or refund
-        cannot double it. ``secrets`` (card data) and the token are cut out of any error.
+        The token is the cached one, or one fetched under the gateway's ``token`` lock so
+        that concurrent calls wait for a single token request. A 401 means the token died
+        early: drop it, fetch another (once, under the lock) and repeat the call once. A
+        401 is a refusal, so repeating even a capture or refund cannot double it.
+        ``safe`` marks the request idempotent (the driver may repeat it). For a call that
+        moves money, ``on_unknown`` says how to recognise it later (its merchant
+        reference), in the error of an unknown outcome. ``secrets`` (card data) and the
+        token are cut out of any error.
+
+        One generator per call, on purpose: every operation runs through it.
         """
-
-        def build(token: str) -> httpx.Request:
+        token = self._tokens.current()
+        if token is None:
+            token = yield from exclusive("token", self._fetch_token(stale=None))
+        refused = False
+        while True:
             request = self._wire.request(method, path, token=token, body=body)
-            return idempotent(request) if safe else request
-
-        token = yield from self._token()
-        response = yield from self._attempt(build(token), on_unknown)
-        if response.status_code == 401:
+            try:
+                response: httpx.Response = yield idempotent(request) if safe else request
+            except GatewayUnavailable as error:
+                if on_unknown is None or not error.outcome_unknown:
+                    raise
+                raise GatewayUnavailable(
+                    f"{error.message}; {on_unknown}",
+                    outcome_unknown=True,
+                    http_status=error.http_status,
+                    code=error.code,
+                ) from error
+            if response.status_code != 401:
+                break
             self._tokens.invalidate(token)
+            if refused:
+                break  # refused twice: the next call starts afresh
+            refused = True
             logger.info("Plural refused the access token (HTTP 401); fetching a new one")
             token = yield from exclusive("token", self._fetch_token(stale=token))
-            response = yield from self._attempt(build(token), on_unknown)
-            if response.status_code == 401:
-                self._tokens.invalidate(token)  # refused twice: the next call starts afresh
         data = read_json(response, what, (*secrets, token, *self._secrets), on_unknown)
         return Answer(what, response, data, on_unknown)
 
@@ -222,8 +215,7 @@ class PluralAdapter(abc.ABC):
 
     @hookimpl
     def payhub_initiate(self, invoice: Invoice) -> Flow[Checkout]:
-        checkout: Checkout = yield from self._initiate(invoice)
-        return checkout
+        return self._initiate(invoice)  # the flow itself: nothing is checked before it runs
 
     @hookimpl
     def payhub_verify(self, evidence: Callback | OtpCode) -> Flow[PaymentResult]:
@@ -348,9 +340,10 @@ class PluralAdapter(abc.ABC):
     def payhub_status(self, reference: str, merchant_reference: str | None) -> Flow[PaymentResult]:
         if merchant_reference is not None and not reference:
             order = yield from self._get_order_by_reference(merchant_reference)
-        else:
-            order = yield from self._get_order(check_reference(reference, "reference"))
-        return order.result()
+            return order.result()
+        order_id = check_reference(reference, "reference")
+        answer = yield from self._call("GET", f"{ORDERS_PATH}/{order_id}", "Get Order", safe=True)
+        return answer.order(order_id).result()
 
     def _get_order_by_reference(self, wanted: str) -> Flow[Order]:
         """Get Order by merchant reference: where an order whose create answer was lost
@@ -394,8 +387,9 @@ class PluralAdapter(abc.ABC):
                 reference=signed.order_id,
                 raw=dict(signed.fields),
             )
-        order = yield from self._get_order(signed.order_id)
-        return order.result()
+        order_id = signed.order_id
+        answer = yield from self._call("GET", f"{ORDERS_PATH}/{order_id}", "Get Order", safe=True)
+        return answer.order(order_id).result()
 
     def _verify_webhook(self, callback: Callback) -> Flow[PaymentResult]:
         event = read_event(

@@ -13,6 +13,7 @@ request (the merchant's own query parameters on the return URL) is ignored.
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from payhub_core import MalformedCallback, SignatureError
 from payhub_core.signing import (
     FieldSchema,
-    constant_time_equal,
     hmac_sha256_hex,
     sorted_query,
 )
@@ -89,9 +89,8 @@ def verify_return(pairs: Sequence[tuple[str, str]], key: bytes | None) -> Signed
     and for parameters of which none is Plural's (another adapter's evidence).
     """
     # select raises only for a documented field, so a foreign callback still reaches the
-    # check below; a callback with any documented field selects it (one pass, not two).
-    fields = RETURN_FIELDS.select(pairs)
-    signatures = [value for name, value in pairs if name == SIGNATURE_FIELD]
+    # check below; one pass finds the documented fields and the signatures.
+    fields, signatures = RETURN_FIELDS.select_with(pairs, SIGNATURE_FIELD)
     if pairs and not fields and not signatures:
         raise foreign_evidence()
     signed = False
@@ -102,10 +101,10 @@ def verify_return(pairs: Sequence[tuple[str, str]], key: bytes | None) -> Signed
             raise SignatureError("the Plural return has more than one signature")
         # The received value must be 64 hex digits (hex_equal would skip white space
         # inside the hex; the documented form has none). Both sides are then upper-case
-        # ASCII hex, compared in constant time.
+        # ASCII hex, compared in constant time (compare_digest takes ASCII text as is).
         received = signatures[0]
-        if not _SIGNATURE.fullmatch(received) or not constant_time_equal(
-            return_signature(fields, key), received.upper()
+        if not _SIGNATURE.fullmatch(received) or not hmac.compare_digest(
+            hmac_sha256_hex(key, RETURN_FIELDS.canonical(fields)), received.upper()
         ):
             raise SignatureError("the Plural return signature does not match")
         signed = True

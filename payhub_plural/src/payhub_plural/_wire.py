@@ -7,14 +7,14 @@ not what Plural documents becomes ``GatewayError`` (from the API) or ``Malformed
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -42,6 +42,7 @@ __all__ = [
     "gateway_error",
     "parse_order",
     "read_json",
+    "request_id",
     "request_timestamp",
     "wire_amount",
 ]
@@ -79,7 +80,23 @@ def request_timestamp(now: float) -> str:
     if micro >= 1_000_000:
         seconds += 1
         micro -= 1_000_000
-    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds)) + f"{micro // 1000:03d}Z"
+    last = _last_second
+    if last[0] == seconds:  # requests come many to a second: the date part is the same
+        prefix = last[1]
+    else:
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds))
+        _remember_second(seconds, prefix)
+    return f"{prefix}{micro // 1000:03d}Z"
+
+
+# The last second request_timestamp formatted, and its text: one tuple, replaced whole
+# (a thread reading it sees one pair or the other, never half of each).
+_last_second: tuple[float, str] = (-1.0, "")
+
+
+def _remember_second(seconds: float, prefix: str) -> None:
+    global _last_second
+    _last_second = (seconds, prefix)
 
 
 _DECIMAL_JSON = json.JSONDecoder(parse_float=Decimal)
@@ -90,14 +107,52 @@ def _json_body(content: bytes) -> Any:
     return _DECIMAL_JSON.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
 
 
+def request_id(entropy: bytes | None = None) -> str:
+    """A fresh ``Request-ID``: the text of a random UUID (version 4), as
+    ``str(uuid.uuid4())`` writes it, from 16 bytes of ``os.urandom`` (``entropy`` when
+    given) without building a ``UUID`` object per request: the version digit is ``4`` and
+    the variant bits (the top two of the 17th hex digit) are ``10``, as
+    ``uuid.UUID(version=4)`` sets them."""
+    text = (os.urandom(16) if entropy is None else entropy).hex()
+    variant = _VARIANT[int(text[16], 16)]
+    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{variant}{text[17:20]}-{text[20:]}"
+
+
+_VARIANT = "89ab" * 4  # hex digit -> the same digit with its top two bits set to 10
+
+
+# httpx's own JSON body encoding (httpx.Request(json=...)), built once; used only where
+# _requests_as_httpx() has seen httpx encode exactly so.
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+# API paths payhub appends to the root: "/"-separated segments of [A-Za-z0-9_-] (order ids
+# and references are checked against REFERENCE before they get here). Such a suffix is
+# neither percent-encoded nor changed by dot-segment removal when httpx parses root + path.
+_PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9_-]+)+")
+_PROBE_PATH = "/api/pay/v1/orders/Probe_0-9z/capture"
+_PROBE_BODY = {"a": 'ä €\u2028"', "b": [1, True, None], "c": {"d": ""}}
+
+
 class Wire:
     """Builds Plural requests: the root URL, JSON bodies, and the headers every call has
     (``Request-ID``, ``Request-Timestamp``, and the bearer token except for the token
-    request itself)."""
+    request itself).
+
+    Every call builds a request, so what is the same for every request of a root is done
+    once: the root is parsed once (httpx parses a URL given as text on every request, about
+    10 µs), and a request is assembled from its header list and body bytes, laid out as
+    ``httpx.Request(method, root + path, headers={...}, json=body)`` lays them out (which
+    costs as much again). Both shortcuts are checked against httpx itself
+    (:func:`_url_joiner` per root, :func:`_requests_as_httpx` once); wherever httpx does
+    anything differently (another version, a root whose path httpx rewrites) requests are
+    built the plain way. tests/plural/test_plural_wire_bytes.py compares every request
+    the adapters send with the plain construction.
+    """
 
     def __init__(self, root: str, clock: Callable[[], float]) -> None:
         self.root = root
         self.clock = clock
+        self._join = _url_joiner(root) if _requests_as_httpx() else None
+        self._host = self._join("/api").netloc if self._join is not None else b""
 
     def request(
         self,
@@ -107,16 +162,119 @@ class Wire:
         token: str | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> httpx.Request:
-        headers = {
-            "Accept": "application/json",
-            "Request-ID": str(uuid.uuid4()),
-            "Request-Timestamp": request_timestamp(self.clock()),
-        }
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        if body is None:
-            return httpx.Request(method, self.root + path, headers=headers)
-        return httpx.Request(method, self.root + path, headers=headers, json=dict(body))
+        join = self._join
+        if join is None or not _PLAIN_PATH.fullmatch(path):
+            return _plain_request(method, self.root + path, self.clock(), token, body)
+        return _assembled_request(method, join(path), self._host, self.clock(), token, body)
+
+
+def _plain_request(
+    method: str, url: str, now: float, token: str | None, body: Mapping[str, Any] | None
+) -> httpx.Request:
+    """The request as plain httpx builds it: what :func:`_assembled_request` must equal."""
+    headers = {
+        "Accept": "application/json",
+        "Request-ID": request_id(),
+        "Request-Timestamp": request_timestamp(now),
+    }
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is None:
+        return httpx.Request(method, url, headers=headers)
+    return httpx.Request(method, url, headers=headers, json=dict(body))
+
+
+def _assembled_request(
+    method: str,
+    url: httpx.URL,
+    host: bytes,
+    now: float,
+    token: str | None,
+    body: Mapping[str, Any] | None,
+) -> httpx.Request:
+    """:func:`_plain_request` without httpx's per-request work: the URL is parsed already,
+    and the headers are laid out as httpx lays them out (``Host`` first, then
+    ``Content-Length: 0`` for a POST or PUT without a body; ``Content-Length`` and
+    ``Content-Type`` of a JSON body after the caller's headers)."""
+    headers = [(b"Host", host)]
+    if body is None and method in ("POST", "PUT", "PATCH"):
+        headers.append((b"Content-Length", b"0"))
+    headers += (
+        (b"Accept", b"application/json"),
+        (b"Request-ID", request_id().encode("ascii")),
+        (b"Request-Timestamp", request_timestamp(now).encode("ascii")),
+    )
+    if token is not None:
+        headers.append((b"Authorization", f"Bearer {token}".encode("ascii")))
+    content = b""
+    if body is not None:
+        content = _JSON_TEXT(dict(body)).encode("utf-8")
+        headers += (
+            (b"Content-Length", str(len(content)).encode("ascii")),
+            (b"Content-Type", b"application/json"),
+        )
+    request = httpx.Request(method, url, headers=headers, stream=httpx.ByteStream(content))
+    request.read()  # as for a body given whole: request.content is there
+    return request
+
+
+def _url_joiner(root: str) -> Callable[[str], httpx.URL] | None:
+    """``path -> httpx.URL(root + path)`` for plain paths, without parsing the root again.
+
+    httpx keeps a URL as a tuple of its parsed, normalised parts; a plain path appended to
+    the parsed root's path is the URL httpx makes of the whole text. ``None`` when that is
+    not so for a probe path (a root httpx refuses, or rewrites: ``/a/..``), or when httpx's
+    URL is not laid out that way (another version): requests are then built the plain way.
+    """
+    try:
+        parsed = httpx.URL(root)._uri_reference
+        prefix = parsed.path
+        replace = parsed._replace
+
+        def join(path: str) -> httpx.URL:
+            url = httpx.URL.__new__(httpx.URL)
+            url._uri_reference = replace(path=prefix + path)
+            return url
+
+        whole = httpx.URL(root + _PROBE_PATH)
+        joined = join(_PROBE_PATH)
+        if vars(joined) != vars(whole) or str(joined) != str(whole):  # all of its state
+            return None
+    except Exception:  # any surprise means: build requests the plain way
+        return None
+    return join
+
+
+@functools.cache
+def _requests_as_httpx() -> bool:
+    """Whether :func:`_assembled_request` builds what :func:`_plain_request` builds, for a
+    GET, a PUT without a body and a POST with a JSON body: the same method, URL, header
+    names in the same order, header values (but the fresh id and timestamp), body bytes
+    and kind of stream. Checked once per process, against the httpx installed."""
+    root = "https://probe.example:8443/p"
+    fresh = {b"request-id", b"request-timestamp"}
+    try:
+        join = _url_joiner(root)
+        if join is None:
+            return False
+        for method, body in (("GET", None), ("PUT", None), ("POST", _PROBE_BODY)):
+            ours = _assembled_request(method, join(_PROBE_PATH), join("/").netloc, 0.0, "t", body)
+            theirs = _plain_request(method, root + _PROBE_PATH, 0.0, "t", body)
+            if (
+                vars(ours).keys() != vars(theirs).keys()
+                or ours.method != theirs.method
+                or vars(ours.url) != vars(theirs.url)
+                or [name for name, _ in ours.headers.raw] != [n for n, _ in theirs.headers.raw]
+                or [h for h in ours.headers.raw if h[0].lower() not in fresh]
+                != [h for h in theirs.headers.raw if h[0].lower() not in fresh]
+                or ours.content != theirs.content
+                or type(ours.stream) is not type(theirs.stream)
+                or ours.extensions != theirs.extensions
+            ):
+                return False
+    except Exception:  # any surprise means: build requests the plain way
+        return False
+    return True
 
 
 def check_reference(value: object, field: str) -> str:
@@ -248,10 +406,9 @@ def malformed(
     return GatewayError(text, http_status=response.status_code, code="MALFORMED_RESPONSE")
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """The JSON object of a 2xx answer to one call, with what is needed to report it when
-    its content cannot be used (see :func:`malformed`)."""
+    its content cannot be used (see :func:`malformed`). A tuple: one is made per call."""
 
     what: str
     response: httpx.Response
@@ -301,9 +458,9 @@ def money_from(value: object, field: str) -> Money:
         raise ValueError(f"{field} is not valid money") from None
 
 
-@dataclass(frozen=True)
-class Order:
-    """The parts of a Plural order (or refund order) payhub reads; ``data`` is all of it."""
+class Order(NamedTuple):
+    """The parts of a Plural order (or refund order) payhub reads; ``data`` is all of it.
+    A tuple: one is made for every order read."""
 
     order_id: str
     status: str

@@ -49,7 +49,7 @@ from payhub_plutu._callbacks import (
     verify_tlync_return,
 )
 from payhub_plutu._settings import MpgsSettings, PlutuSettings, SignedPlutuSettings
-from payhub_plutu._wire import Answer, Exchange, build_request
+from payhub_plutu._wire import Answer, Endpoints, Exchange
 
 __all__ = [
     "AdfaliAdapter",
@@ -93,6 +93,8 @@ class _PlutuAdapter:
             update={"currencies": frozenset({self.currency})}
         )
         self._secrets = tuple(secret_values(settings))
+        self._endpoints = Endpoints(settings, self._root, self.service)
+        self._exchanges: dict[tuple[str, bool], Exchange] = {}
 
     def _currency(self) -> str:
         return "LYD"
@@ -104,13 +106,23 @@ class _PlutuAdapter:
     def _exchange(
         self, action: str, *, money_moves: bool = False, hide: tuple[str, ...] = ()
     ) -> Exchange:
-        """How to read the answer to ``action``; anything secret Plutu echoes is blanked."""
-        return Exchange(
-            f"{self.label} {action}", money_moves=money_moves, hide=(*self._secrets, *hide)
-        )
+        """How to read the answer to ``action``; anything secret Plutu echoes is blanked.
+        An exchange that hides only the settings' secrets is the same for every call of an
+        adapter: it is built once."""
+        if hide:
+            return Exchange(
+                f"{self.label} {action}", money_moves=money_moves, hide=(*self._secrets, *hide)
+            )
+        key = (action, money_moves)
+        exchange = self._exchanges.get(key)
+        if exchange is None:
+            exchange = self._exchanges[key] = Exchange(
+                f"{self.label} {action}", money_moves=money_moves, hide=self._secrets
+            )
+        return exchange
 
     def _request(self, action: str, fields: Sequence[tuple[str, str]]) -> httpx.Request:
-        return build_request(self.settings, self._root, self.service, action, fields)
+        return self._endpoints.request(action, fields)
 
     def _common(self, invoice: Invoice) -> tuple[str, str]:
         """The checks every service runs: capture mode, invoice number, amount."""

@@ -34,10 +34,11 @@ def read_amount(value: object, currency: str) -> Money:
     if isinstance(value, str):
         if not _AMOUNT_TEXT.fullmatch(value):
             raise ValueError("'amount' is not a decimal amount")
-        value = Decimal(value)
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        amount = Decimal(value)
+    elif isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise ValueError("'amount' is not a decimal amount")
-    amount = Decimal(value)
+    else:
+        amount = Decimal(value)
     if not amount.is_finite() or amount <= 0:
         raise ValueError("'amount' is not a positive amount")
     try:

@@ -166,6 +166,8 @@ def _equals_one(value: PhpValue) -> bool:
     so it is approved there, as it signs like ``1``. A numeric string compares as a number
     (``"1.0"``, ``" 1"``, ``"1e0"``); any other string, an array or null never equals 1.
     """
+    if type(value) is str:  # a query parameter: "1" as a rule, read at a glance
+        return value == "1" or (_PHP_NUMERIC.fullmatch(value) is not None and float(value) == 1.0)
     if isinstance(value, bool):
         return value
     if isinstance(value, int):

@@ -10,19 +10,30 @@ Create its tables with ``payhub ledger upgrade`` (or :func:`upgrade`). The hub t
 ``initiate`` idempotent, records evidence once (``receive``), keeps status precedence and
 the money invariants, and offers ``payment``, ``payments``, ``reconcile`` and ``resolve``.
 See docs/ledger.md.
+
+The names are imported on first use (PEP 562), as in :mod:`payhub_core`: every hub
+imports this package for its ledger methods, and a hub without a ``[ledger]`` table
+needs none of the records or settings.
 """
 
-from payhub_core.ledger._records import (
-    Attempt,
-    Change,
-    Initiation,
-    MoneyOperation,
-    Payment,
-    Receipt,
-    ReconcileReport,
-    Source,
-)
-from payhub_core.ledger._settings import LedgerSettings
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from payhub_core._lazy import lazy_module
+
+if TYPE_CHECKING:
+    from payhub_core.ledger._records import (
+        Attempt,
+        Change,
+        Initiation,
+        MoneyOperation,
+        Payment,
+        Receipt,
+        ReconcileReport,
+        Source,
+    )
+    from payhub_core.ledger._settings import LedgerSettings
 
 
 def upgrade(settings: LedgerSettings | str, revision: str = "head") -> None:
@@ -46,3 +57,20 @@ __all__ = [
     "Source",
     "upgrade",
 ]
+
+_RECORDS = "payhub_core.ledger._records"
+_SOURCES: dict[str, str] = {
+    "Attempt": _RECORDS,
+    "Change": _RECORDS,
+    "Initiation": _RECORDS,
+    "MoneyOperation": _RECORDS,
+    "Payment": _RECORDS,
+    "Receipt": _RECORDS,
+    "ReconcileReport": _RECORDS,
+    "Source": _RECORDS,
+    "LedgerSettings": "payhub_core.ledger._settings",
+}
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above
+    __getattr__, __dir__ = lazy_module(__name__, globals(), _SOURCES)

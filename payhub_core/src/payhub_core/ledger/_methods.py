@@ -20,20 +20,22 @@ from payhub_core._models import (
     PaymentStatus,
 )
 from payhub_core._money import Money
-from payhub_core.ledger._records import (
-    Change,
-    Initiation,
-    Payment,
-    Receipt,
-    ReconcileReport,
-    Source,
-)
-from payhub_core.ledger._settings import LedgerSettings
 
 if TYPE_CHECKING:
+    # Annotations only: a hub without a [ledger] table imports neither the records nor
+    # the settings model (see ledger_settings).
     from payhub_core._assembly import Gateway
     from payhub_core._config import HubConfig
     from payhub_core.ledger import _service
+    from payhub_core.ledger._records import (
+        Change,
+        Initiation,
+        Payment,
+        Receipt,
+        ReconcileReport,
+        Source,
+    )
+    from payhub_core.ledger._settings import LedgerSettings
 
 
 def _modules() -> tuple[Any, Any]:
@@ -70,7 +72,11 @@ __all__ = ["AsyncLedgerMethods", "SyncLedgerMethods", "ledger_settings"]
 
 
 def ledger_settings(table: Mapping[str, Any] | None) -> LedgerSettings | None:
-    return None if table is None else LedgerSettings.from_table(table)
+    if table is None:
+        return None
+    from payhub_core.ledger._settings import LedgerSettings
+
+    return LedgerSettings.from_table(table)
 
 
 def _statuses(
@@ -125,22 +131,17 @@ class _Common:
         found = self._gateways.get(alias)
         if found is None or not self._can_query(alias):
             return False
-        return any(
-            "merchant_reference" in impl.argnames
-            for impl in found.hooks.payhub_status.get_hookimpls()
-        )
+        return found.hooks.accepts("status", "merchant_reference")
 
     def _listening(self) -> bool:
         """Whether any merchant plugin implements ``payhub_payment_changed``."""
-        hooks = next(iter(self._gateways.values())).hooks
-        return bool(hooks.payhub_payment_changed.get_hookimpls())
+        return next(iter(self._gateways.values())).hooks.listening
 
     def _notify(self, payment: Payment, change: Change) -> None:
         # Merchant plugins are registered with every gateway's plugin manager; adapters
         # do not implement this hook, so calling it through one manager reaches each
         # merchant plugin once.
-        hooks = next(iter(self._gateways.values())).hooks
-        hooks.payhub_payment_changed(payment=payment, change=change)
+        next(iter(self._gateways.values())).hooks.notify(payment, change)
 
 
 class SyncLedgerMethods(_Common):

@@ -86,6 +86,7 @@ class FieldSchema:
             for name in free
         }
         self._names = frozenset(self._patterns) | frozenset(self._free)
+        self._order = tuple(sorted(fields, key=_java_order))  # sorted_query's order
 
     @property
     def names(self) -> frozenset[str]:
@@ -94,10 +95,22 @@ class FieldSchema:
     def select(self, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         """The documented fields among ``pairs``; a documented field given twice, or with a
         value outside its documented form, raises ``MalformedCallback``."""
+        return self.select_with(pairs, None)[0]
+
+    def select_with(
+        self, pairs: Iterable[tuple[str, str]], other: str | None
+    ) -> tuple[dict[str, str], list[str]]:
+        """:meth:`select`, and every value of the undocumented parameter ``other`` (the
+        signature) in received order, from one pass over ``pairs``."""
+        if other in self._names:
+            raise ValueError(f"{other!r} is a documented field, not another parameter")
         chosen: dict[str, str] = {}
+        found: list[str] = []
         names = self._names  # built once: a return may carry a thousand other parameters
         for key, value in pairs:
             if key not in names:
+                if key == other:
+                    found.append(value)
                 continue
             if key in chosen:
                 raise MalformedCallback(f"field {key!r} is given more than once")
@@ -112,4 +125,9 @@ class FieldSchema:
                     f"field {key!r} holds text that would read as another signed field"
                 )
             chosen[key] = value
-        return chosen
+        return chosen, found
+
+    def canonical(self, fields: Mapping[str, str]) -> str:
+        """:func:`sorted_query` of ``fields`` as :meth:`select` returns them (documented
+        names only; any other key is left out), in the order worked out once."""
+        return "&".join([f"{name}={fields[name]}" for name in self._order if name in fields])

@@ -95,7 +95,16 @@ def http_build_query(params: Mapping[str, PhpValue] | Iterable[tuple[str, PhpVal
 
     Nested mappings and lists become ``key[sub]=...`` as PHP writes them.
     """
-    items = params.items() if isinstance(params, Mapping) else params
+    items = list(params.items() if isinstance(params, Mapping) else params)
+    for key, value in items:
+        if type(key) is not str or type(value) is not str:
+            break
+    else:
+        # Text only (a query string's pairs). When every key and value is made of the
+        # characters urlencode keeps, so is their concatenation, and one look at it says
+        # the query is the pairs as they are: no per-string encoding.
+        if _ALL_LITERAL.fullmatch("".join([key + value for key, value in items])):
+            return "&".join([f"{key}={value}" for key, value in items])
     parts: list[str] = []
     for key, value in items:
         _append(parts, php_urlencode(str(key)), value)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from payhub_core._errors import SignatureError
-from payhub_core.signing._hmac import constant_time_equal, hmac_sha256
+from payhub_core.signing._hmac import hmac_sha256
 
 __all__ = ["WebhookMessage", "sign_webhook", "verify_webhook", "webhook_key"]
 
@@ -56,11 +57,21 @@ def sign_webhook(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
+_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+
+
+def _headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
+    """The three headers, each found without regard to case (the first of a name wins),
+    in one pass over ``headers``."""
+    found: dict[str, str] = {}
     for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    raise SignatureError(f"the {name} header is missing")
+        name = key.lower()
+        if name in _HEADERS and name not in found:
+            found[name] = value
+    for name in _HEADERS:
+        if name not in found:
+            raise SignatureError(f"the {name} header is missing")
+    return found["webhook-id"], found["webhook-timestamp"], found["webhook-signature"]
 
 
 def verify_webhook(
@@ -76,9 +87,8 @@ def verify_webhook(
     Raises ``SignatureError`` for a missing header, a timestamp further than ``tolerance``
     seconds from ``now`` (``None`` turns the check off), or no matching ``v1`` signature.
     """
-    msg_id = _header(headers, "webhook-id")
-    stamp = _header(headers, "webhook-timestamp").strip()
-    signatures = _header(headers, "webhook-signature")
+    msg_id, stamp, signatures = _headers(headers)
+    stamp = stamp.strip()
     # Unix seconds: ASCII digits, and few enough of them to be a time (a 5000-digit
     # "timestamp" would make int() and the clock arithmetic raise).
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= _MAX_STAMP_DIGITS):
@@ -91,11 +101,12 @@ def verify_webhook(
                 f"the webhook timestamp is more than {tolerance} s from now (replayed or "
                 "clock skew)"
             )
-    expected = sign_webhook(key, msg_id, timestamp, body).removeprefix("v1,")
+    # sign_webhook's value without its "v1," and as bytes, as every entry is compared
+    expected = base64.b64encode(hmac_sha256(key, _content(msg_id, str(timestamp), body)))
     matched = False
     for entry in signatures.split():
         version, _, value = entry.partition(",")
-        if version == "v1" and constant_time_equal(expected, value):
+        if version == "v1" and hmac.compare_digest(expected, value.encode("utf-8")):
             matched = True  # keep going: the time taken must not tell which entry matched
     if not matched:
         raise SignatureError("no webhook signature matches")
