@@ -4,6 +4,7 @@ one call's operation or request id with another, and keep what the adapter set i
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx
@@ -29,7 +30,8 @@ def test_a_calls_context_is_the_gateways_with_its_operation_and_request_id(
         first = RequestContext.for_gateway(gateway, "capture", "r1")
         second = RequestContext.for_gateway(gateway, "status", "r2")
         fresh = _fresh(hub)
-    assert first == RequestContext(**{**fresh.__dict__, "operation": "capture", "request_id": "r1"})
+    values = {item.name: getattr(fresh, item.name) for item in dataclasses.fields(fresh)}
+    assert first == RequestContext(**{**values, "operation": "capture", "request_id": "r1"})
     assert (second.operation, second.request_id) == ("status", "r2")
     assert (first.operation, first.request_id) == ("capture", "r1")
     # the kept template is untouched by the calls derived from it

@@ -67,7 +67,7 @@ def user_agent(adapter_name: str) -> str:
     return f"payhub/{__version__} ({adapter_name})" if adapter_name else f"payhub/{__version__}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestContext:
     """Who is asking: the gateway alias, the operation and its request id, the timeouts,
     the bounds of the whole operation, and the secret values that must never be logged.
@@ -97,10 +97,12 @@ class RequestContext:
         gateway: it is worked out once (:meth:`template`, kept by the gateway) and copied
         here, which is what every call pays."""
         context = object.__new__(cls)
-        values = context.__dict__
-        values.update(gateway.context.__dict__)
-        values["operation"] = operation
-        values["request_id"] = request_id
+        template = gateway.context
+        # Slots, not a __dict__: every in-flight call holds its context.
+        for name in _SHARED_FIELDS:
+            object.__setattr__(context, name, getattr(template, name))
+        object.__setattr__(context, "operation", operation)
+        object.__setattr__(context, "request_id", request_id)
         return context
 
     @classmethod
@@ -144,6 +146,13 @@ class RequestContext:
 
     def scrub(self, text: str) -> str:
         return scrub(text, self.secrets)
+
+
+_SHARED_FIELDS = tuple(
+    item.name
+    for item in dataclasses.fields(RequestContext)
+    if item.name not in ("operation", "request_id")
+)
 
 
 def scrub_result(result: M, secrets: Iterable[str], **fields: Any) -> M:

@@ -427,6 +427,7 @@ class AsyncHub(AsyncLedgerMethods, _HubBase):
         call.context = call.context.with_secrets(*arguments.values())  # a card, an OTP
         with call.errors():
             outcome = call.hook(**{**call.optional, **arguments})
+            del arguments  # the flow holds what it needs; this frame waits for the answer
             return call.finish(await self._driver.run(outcome, call.context), wanted, expected)
 
     async def initiate(self, invoice: Invoice, *, gateway: str | None = None) -> Checkout:
