@@ -524,7 +524,8 @@ class SyncDriver:
             error: Exception | None = None
             try:
                 with deadline_scope(clock.expires):
-                    response = self._exchange(request, context, clock)
+                    sent = self._client.send(request, stream=True)
+                    response = _read_sync(sent, context, clock)
             except (httpx.HTTPError, _PastDeadline) as exc:
                 error = exc
             except TooLarge as large:
@@ -534,26 +535,6 @@ class SyncDriver:
                 assert response is not None
                 return response
             time.sleep(retry_in)
-
-    def _exchange(
-        self, request: httpx.Request, context: RequestContext, clock: _Clock
-    ) -> httpx.Response:
-        response = self._client.send(request, stream=True)
-        try:
-            if response.is_stream_consumed:
-                return _already_read(response, context.max_response_bytes)
-            body = BoundedBody(response.headers.get("content-encoding"), context.max_response_bytes)
-            chunks = response.iter_bytes() if body.decoded_by_httpx else response.iter_raw()
-            for chunk in chunks:
-                body.feed(chunk)
-                if clock.expired():
-                    raise _PastDeadline
-            return buffered(response, body.finish())
-        except TooLarge as large:
-            large.status = response.status_code
-            raise
-        finally:
-            response.close()
 
 
 class AsyncDriver:
@@ -668,12 +649,31 @@ class AsyncDriver:
             await anyio.sleep(retry_in)
 
 
+def _read_sync(response: httpx.Response, context: RequestContext, clock: _Clock) -> httpx.Response:
+    """``response`` (sent, streamed) with its body read within the size cap and the
+    deadline."""
+    try:
+        if response.is_stream_consumed:
+            return _already_read(response, context.max_response_bytes)
+        body = BoundedBody(response.headers.get("content-encoding"), context.max_response_bytes)
+        chunks = response.iter_bytes() if body.decoded_by_httpx else response.iter_raw()
+        for chunk in chunks:
+            body.feed(chunk)
+            if clock.expired():
+                raise _PastDeadline
+        return buffered(response, body.finish())
+    except TooLarge as large:
+        large.status = response.status_code
+        raise
+    finally:
+        response.close()
+
+
 async def _read_async(
     response: httpx.Response, context: RequestContext, clock: _Clock
 ) -> httpx.Response:
-    """``response`` (sent, streamed) with its body read within the size cap and the
-    deadline. The request itself is sent by the driver's own frame: every in-flight call
-    holds its frames, so none is spent on it."""
+    """:func:`_read_sync`, awaited. The request itself is sent from the driver's own frame
+    (in both drivers): every in-flight call holds its frames, so none is spent on it."""
     try:
         if response.is_stream_consumed:
             return _already_read(response, context.max_response_bytes)
