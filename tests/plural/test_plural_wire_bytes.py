@@ -32,6 +32,7 @@ from plural_support import (
     invoice,
     return_callback,
 )
+from url_parts import url_parts
 
 from payhub_core import Customer, Hub, Money, Netbanking, Upi
 from payhub_core.flows import is_idempotent
@@ -87,19 +88,6 @@ def plain(request: httpx.Request, root: str) -> httpx.Request:
     if body is None:
         return httpx.Request(request.method, root + path, headers=headers)
     return httpx.Request(request.method, root + path, headers=headers, json=body)
-
-
-def url_parts(url: httpx.URL) -> tuple[Any, ...]:
-    return (
-        str(url),
-        url.scheme,
-        url.userinfo,
-        url.raw_host,
-        url.port,
-        url.netloc,
-        url.raw_path,
-        url.fragment,
-    )
 
 
 def assert_plain(request: httpx.Request, root: str, *, safe: bool) -> None:

@@ -30,6 +30,7 @@ from plutu_support import (
     config,
     invoice,
 )
+from url_parts import url_parts
 
 from payhub_core import Customer, Hub, InvalidRequest, OtpCode
 from payhub_core.flows import is_idempotent
@@ -68,19 +69,6 @@ def drive(outcome: Any, fake: FakePlutu) -> tuple[Any, list[httpx.Request]]:
             headers=step.headers, content=step.content,
         )  # fmt: skip
         value = fake(seen)
-
-
-def url_parts(url: httpx.URL) -> tuple[Any, ...]:
-    return (
-        str(url),
-        url.scheme,
-        url.userinfo,
-        url.raw_host,
-        url.port,
-        url.netloc,
-        url.raw_path,
-        url.fragment,
-    )
 
 
 def assert_plain(request: httpx.Request, root: str, service: str, action: str) -> None:
